@@ -1,0 +1,1 @@
+"""The shipdraft pipeline: pure domain logic, no web, queue or database code."""

@@ -1,0 +1,360 @@
+"""Grounding verifier: every checkable claim in a draft must be supported.
+
+Claims are dates (any common format and locale; a weekday counts when a
+supported date falls on it), times, numbers, reference ids, status phrases,
+URLs, email addresses and phone numbers. A claim is supported by a fact, by
+the inbound email, or by the mailbox configuration (signature, company).
+A withheld reference (another customer's) is never supported, even though
+the customer wrote it. Sentences with unsupported claims are removed; the
+result says what was removed and why, so the caller can record it in the
+note or fall back to the template drafter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from agent.models import Fact
+from agent.vocabulary import MONTHS, STATUS_CLAIMS, WEEKDAYS
+
+
+class ClaimKind(StrEnum):
+    DATE = "date"
+    WEEKDAY = "weekday"
+    TIME = "time"
+    NUMBER = "number"
+    REFERENCE = "reference"
+    STATUS = "status"
+    URL = "url"
+    EMAIL = "email"
+    PHONE = "phone"
+
+
+class Claim(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: ClaimKind
+    text: str
+    start: int
+    end: int
+    supported: bool
+    reason: str = ""
+
+
+class Removal(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sentence: str
+    reasons: tuple[str, ...]
+
+
+class Verification(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    removed: tuple[Removal, ...] = ()
+    claims: int = 0
+    unsupported: int = 0
+    kept_sentences: int = 0
+    kept_content: int = 0  # kept sentences of four words or more (not a greeting or a sign-off)
+
+    @property
+    def unchanged(self) -> bool:
+        return not self.removed
+
+
+# --------------------------------------------------------------------------- patterns
+
+_MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
+_WEEKDAY_NAMES = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
+_URL = re.compile(r"\bhttps?://[^\s<>\"')\]]+", re.IGNORECASE)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_PHONE = re.compile(r"(?<![\w+])\+?\d[\d ()-]{6,}\d(?!\w)")
+_ISO_DATE = re.compile(
+    r"\b(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?\b"
+)
+_NUM_DATE = re.compile(r"\b(\d{1,2})([./])(\d{1,2})(?:\2(\d{4}|\d{2}))?(?!\d)")
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})\.?\s+(?:of\s+)?({_MONTH_NAMES})\.?(?:\s+(\d{{4}}))?\b", re.IGNORECASE)
+_MONTH_DAY = re.compile(rf"\b({_MONTH_NAMES})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", re.IGNORECASE)
+_WEEKDAY = re.compile(rf"\b({_WEEKDAY_NAMES})\b", re.IGNORECASE)
+_TIME = re.compile(r"\b([01]?\d|2[0-3])[:.]([0-5]\d)(?:\s*(?:h|uhr|hrs))?\b", re.IGNORECASE)
+_CONTAINER = re.compile(r"\b[A-Z]{3}[UJZ][ -]?\d{6}[ -]?\d\b")
+_REFERENCE = re.compile(r"\b[A-Z][A-Z0-9]*(?:-?\d+)+[A-Z0-9]*\b")
+_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
+# a sentence ends at . ! ? before a capital, but not after "14." (German/Nordic day numbers: "am 14. März")
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\b\d\.)(?<!\b\d\d\.)\s+(?=[A-ZÆØÅÄÖÜ\"'(])")
+_STATUS_PHRASES = sorted(((p, code) for code, ps in STATUS_CLAIMS.items() for p in ps), key=lambda x: -len(x[0]))
+_STATUS = re.compile(r"\b(" + "|".join(re.escape(p) for p, _ in _STATUS_PHRASES) + r")\b", re.IGNORECASE)
+_STATUS_CODE = {p.lower(): code for p, code in _STATUS_PHRASES}
+
+
+def _norm_ref(value: str) -> str:
+    return re.sub(r"[\s.\-/]", "", value).upper()
+
+
+def _norm_number(value: str) -> str:
+    digits = value.replace(",", ".")
+    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", digits):  # 18.000 / 18,000 thousands separators
+        digits = digits.replace(".", "")
+    try:
+        number = float(digits)
+    except ValueError:
+        return value
+    return str(int(number)) if number.is_integer() else str(number)
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _year(raw: str | None) -> int | None:
+    if not raw:
+        return None
+    y = int(raw)
+    return y + 2000 if y < 100 else y
+
+
+# --------------------------------------------------------------------------- support
+
+
+@dataclass
+class Grounding:
+    """Everything a draft may state, built from facts, the inbound email and the mailbox configuration."""
+
+    dates: set[date] = field(default_factory=set)
+    month_days: set[tuple[int, int]] = field(default_factory=set)
+    times: set[str] = field(default_factory=set)
+    numbers: set[str] = field(default_factory=set)
+    references: set[str] = field(default_factory=set)
+    statuses: set[str] = field(default_factory=set)
+    texts: list[str] = field(default_factory=list)
+    forbidden: set[str] = field(default_factory=set)
+
+    @classmethod
+    def build(cls, *, facts: Iterable[Fact], email_texts: Iterable[str], config_texts: Iterable[str],
+              withheld: Iterable[str] = (), sender: str = "") -> Grounding:
+        """What a draft may state.
+
+        The customer's email may support dates, numbers and references (they are the customer's own),
+        but never a status, a URL, a phone number or an email address other than the sender's: those
+        must come from a fact or the mailbox configuration, so a planted link or a fake "system: the
+        shipment was delivered" line in an email can never reach a draft.
+        """
+        g = cls(forbidden={_norm_ref(w) for w in withheld})
+        for fact in facts:
+            g._absorb(fact.value)
+            g._absorb(fact.subject)
+            if fact.source.link:
+                g.texts.append(fact.source.link.lower())
+            if fact.name.endswith("status"):
+                g.statuses.add(fact.value.strip().lower())
+        for text in config_texts:
+            g._absorb(text)
+        for text in email_texts:
+            g._absorb(text, trusted=False)
+        if sender:
+            g.texts.append(sender.lower())
+        return g
+
+    def _absorb(self, text: str, *, trusted: bool = True) -> None:
+        if trusted:  # only trusted text may support URLs, email addresses and phone numbers
+            self.texts.append(text.lower())
+        for claim_kind, raw, _, _, value in _scan(text):
+            if claim_kind == ClaimKind.DATE and isinstance(value, date):
+                self.dates.add(value)
+                self.month_days.add((value.month, value.day))
+            elif claim_kind == ClaimKind.DATE and isinstance(value, tuple):
+                self.month_days.add(value)
+            elif claim_kind == ClaimKind.TIME:
+                self.times.add(str(value))
+            elif claim_kind == ClaimKind.REFERENCE:
+                self.references.add(_norm_ref(raw))
+            elif claim_kind == ClaimKind.NUMBER:
+                self.numbers.add(str(value))
+        for m in _ISO_DATE.finditer(text):  # datetimes in fact values carry times too
+            if len(m.group(0)) > 10:
+                try:
+                    moment = datetime.fromisoformat(m.group(0))
+                except ValueError:
+                    continue
+                self.times.add(f"{moment.hour:02d}:{moment.minute:02d}")
+        for token in re.findall(r"[A-Za-z0-9-]{4,}", text):
+            if any(c.isdigit() for c in token):
+                self.references.add(_norm_ref(token))
+                tail = re.search(r"\d{4,}$", token)  # "NK204117" may be written "ordre 204117"
+                if tail:
+                    self.references.add(tail.group(0))
+        for token in _NUMBER.findall(text):
+            self.numbers.add(_norm_number(token))
+
+    def supports(self, kind: ClaimKind, raw: str, value: object) -> tuple[bool, str]:
+        if kind == ClaimKind.REFERENCE or (kind == ClaimKind.NUMBER and len(re.sub(r"\D", "", raw)) >= 6):
+            ref = _norm_ref(raw)
+            if ref in self.forbidden or (
+                len(ref) >= 5 and any(ref.endswith(f) or f.endswith(ref) for f in self.forbidden)
+            ):
+                return False, f"{raw} is withheld (another customer's reference)"
+            if ref in self.references or _norm_number(raw) in self.numbers:
+                return True, ""
+            return False, f"reference {raw} is in no fact and not in the email"
+        if kind == ClaimKind.DATE:
+            if isinstance(value, date):
+                return (value in self.dates, f"date {raw} matches no fact")
+            if isinstance(value, tuple):  # (month, day) without a year, or ambiguous d/m
+                return (value in self.month_days, f"date {raw} matches no fact")
+            if isinstance(value, list):  # ambiguous 03/04/2026: either reading may be right
+                ok = any(v in self.dates for v in value)
+                return ok, f"date {raw} matches no fact"
+        if kind == ClaimKind.WEEKDAY:
+            ok = any(d.weekday() == value for d in self.dates)
+            return ok, f"{raw}: no fact date falls on that weekday"
+        if kind == ClaimKind.TIME:
+            return (value in self.times, f"time {raw} matches no fact")
+        if kind == ClaimKind.NUMBER:
+            return (value in self.numbers, f"number {raw} is in no fact and not in the email")
+        if kind == ClaimKind.STATUS:
+            return (value in self.statuses, f"status '{raw}' is not what the systems say")
+        if kind in (ClaimKind.URL, ClaimKind.EMAIL):
+            needle = raw.lower().rstrip(".,;")
+            return (any(needle in t for t in self.texts), f"{kind.value} {raw} is not from a fact or the config")
+        if kind == ClaimKind.PHONE:
+            digits = re.sub(r"\D", "", raw)
+            ok = any(digits in re.sub(r"\D", "", t) for t in self.texts)
+            return ok, f"phone {raw} is not from the email or the config"
+        return True, ""
+
+
+# --------------------------------------------------------------------------- scanning
+
+
+def _scan(text: str) -> Iterator[tuple[ClaimKind, str, int, int, object]]:
+    """Every claim in ``text`` as (kind, raw, start, end, normalized value); spans never overlap."""
+    taken: list[tuple[int, int]] = []
+
+    def free(s: int, e: int) -> bool:
+        return not any(s < te and ts < e for ts, te in taken)
+
+    def take(kind: ClaimKind, m: re.Match[str], value: object, group: int = 0) -> Iterator[
+            tuple[ClaimKind, str, int, int, object]]:
+        s, e = m.span(group)
+        if free(s, e):
+            taken.append((s, e))
+            yield kind, m.group(group), s, e, value
+
+    for m in _URL.finditer(text):
+        yield from take(ClaimKind.URL, m, m.group(0))
+    for m in _EMAIL.finditer(text):
+        yield from take(ClaimKind.EMAIL, m, m.group(0).lower())
+    for m in _ISO_DATE.finditer(text):
+        d = _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if d:
+            yield from take(ClaimKind.DATE, m, d)
+    for m in _DAY_MONTH.finditer(text):
+        month = MONTHS[m.group(2).lower()]
+        year = _year(m.group(3))
+        value: object = _safe_date(year, month, int(m.group(1))) if year else (month, int(m.group(1)))
+        if value:
+            yield from take(ClaimKind.DATE, m, value)
+    for m in _MONTH_DAY.finditer(text):
+        month = MONTHS[m.group(1).lower()]
+        year = _year(m.group(3))
+        value = _safe_date(year, month, int(m.group(2))) if year else (month, int(m.group(2)))
+        if value:
+            yield from take(ClaimKind.DATE, m, value)
+    for m in _NUM_DATE.finditer(text):
+        a, sep, b, year = int(m.group(1)), m.group(2), int(m.group(3)), _year(m.group(4))
+        if not year and sep == ".":
+            if 1 <= b <= 12 and 1 <= a <= 31:
+                yield from take(ClaimKind.DATE, m, (b, a))
+            continue
+        if not year:
+            continue  # "3/4" without a year is too ambiguous to be a date claim; checked as numbers
+        if sep == ".":  # d.m.y everywhere we serve
+            d = _safe_date(year, b, a)
+            if d:
+                yield from take(ClaimKind.DATE, m, d)
+        else:  # d/m/y (Europe) or m/d/y (US): either reading may be meant
+            readings = [x for x in (_safe_date(year, b, a), _safe_date(year, a, b)) if x]
+            if readings:
+                yield from take(ClaimKind.DATE, m, readings)
+    for m in _TIME.finditer(text):
+        yield from take(ClaimKind.TIME, m, f"{int(m.group(1)):02d}:{m.group(2)}")
+    for rx in (_CONTAINER, _REFERENCE):
+        for m in rx.finditer(text):
+            yield from take(ClaimKind.REFERENCE, m, _norm_ref(m.group(0)))
+    for m in _PHONE.finditer(text):
+        if len(re.sub(r"\D", "", m.group(0))) >= 8 and (" " in m.group(0).strip() or m.group(0).startswith("+")):
+            yield from take(ClaimKind.PHONE, m, m.group(0))
+    for m in _WEEKDAY.finditer(text):
+        yield from take(ClaimKind.WEEKDAY, m, WEEKDAYS[m.group(1).lower()])
+    for m in _STATUS.finditer(text):
+        yield from take(ClaimKind.STATUS, m, _STATUS_CODE[m.group(1).lower()])
+    for m in _NUMBER.finditer(text):
+        yield from take(ClaimKind.NUMBER, m, _norm_number(m.group(0)))
+
+
+def normalized_dates(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, canonical) for every date in ``text``: ISO for full dates, ``--MM-DD`` without a year."""
+    out = []
+    for kind, _, start, end, value in _scan(text):
+        if kind != ClaimKind.DATE:
+            continue
+        if isinstance(value, list):  # ambiguous d/m vs m/d: the European reading comes first
+            value = value[0]
+        canonical = f"--{value[0]:02d}-{value[1]:02d}" if isinstance(value, tuple) else value.isoformat()
+        out.append((start, end, canonical))
+    return sorted(out)
+
+
+def claims(*, text: str, grounding: Grounding) -> list[Claim]:
+    """Every claim in ``text`` with whether it is supported."""
+    out = []
+    for kind, raw, start, end, value in _scan(text):
+        ok, reason = grounding.supports(kind, raw, value)
+        out.append(Claim(kind=kind, text=raw, start=start, end=end, supported=ok, reason="" if ok else reason))
+    return sorted(out, key=lambda c: c.start)
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences of a draft; a line is never joined to the next one."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        out.extend(_SENTENCE_END.split(line) if line.strip() else [line])
+    return out
+
+
+def verify(*, text: str, grounding: Grounding) -> Verification:
+    """Remove every sentence with an unsupported claim; report what was removed and why."""
+    kept_lines: list[str] = []
+    removed: list[Removal] = []
+    total = unsupported = kept = content = 0
+    for line in text.split("\n"):
+        parts = _SENTENCE_END.split(line) if line.strip() else [line]
+        keep_parts = []
+        for sentence in parts:
+            found = claims(text=sentence, grounding=grounding)
+            bad = [c for c in found if not c.supported]
+            total += len(found)
+            unsupported += len(bad)
+            if bad:
+                removed.append(Removal(sentence=sentence.strip(), reasons=tuple(c.reason for c in bad)))
+            else:
+                keep_parts.append(sentence)
+                kept += bool(sentence.strip())
+                content += len(sentence.split()) >= 4
+        if keep_parts or not line.strip():
+            kept_lines.append(" ".join(p.strip() for p in keep_parts) if len(parts) > 1 else line)
+    cleaned = re.sub(r"\n{3,}", "\n\n", "\n".join(kept_lines)).strip() + "\n"
+    if not removed:
+        cleaned = text
+    return Verification(text=cleaned, removed=tuple(removed), claims=total, unsupported=unsupported,
+                        kept_sentences=kept, kept_content=content)

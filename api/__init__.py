@@ -1,0 +1,1 @@
+"""FastAPI app: health, messages with references, facts, draft and note."""

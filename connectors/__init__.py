@@ -1,0 +1,1 @@
+"""Adapters to external systems, grouped by kind behind one Protocol each."""

@@ -1,0 +1,1 @@
+"""Mailbox providers: Maildir (embedded default); Graph, Gmail and IMAP follow."""

@@ -1,0 +1,1 @@
+"""Versioned jinja2 templates for drafts and notes (package data)."""

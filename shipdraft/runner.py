@@ -1,0 +1,166 @@
+"""The main job: ingest new mail, draft for every message, observe sent replies, repeat.
+
+One pass: every new message in the mailbox is stored (then acknowledged to
+the provider), every claimable message is processed — inline, at most
+``concurrency`` at once, or handed to Celery workers — and sent replies are
+matched to drafts. ``run`` repeats passes until its stop event is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from pydantic import BaseModel
+
+from agent.observing import Observation, observe
+from agent.parsing import message_id_of
+from agent.pipeline import Outcome, ProcessResult, process_message
+from connectors.mail.base import PushProvider
+from shipdraft.settings import Executor
+from shipdraft.wiring import Runtime
+from store.mail_sync import MailSyncRepository
+from worker.app import PROCESS_MESSAGE
+
+log = logging.getLogger(__name__)
+
+
+class PassSummary(BaseModel):
+    ingested: int = 0
+    duplicates: int = 0
+    results: list[ProcessResult] = []
+    enqueued: int = 0
+    observations: list[Observation] = []
+
+
+async def ingest(*, runtime: Runtime) -> tuple[int, int]:
+    """Store every new provider message; return (stored, duplicates)."""
+    stored = duplicates = 0
+    for item in await runtime.provider.fetch_new():
+        pk = await runtime.messages.insert_inbound(mailbox=runtime.config.name, provider_key=item.provider_key,
+                                                   message_id=message_id_of(raw=item.raw), raw=item.raw)
+        if pk is None:
+            duplicates += 1
+            log.info("duplicate message ignored", extra={"provider_key": item.provider_key})
+        else:
+            stored += 1
+        await runtime.provider.acknowledge(provider_key=item.provider_key)
+    return stored, duplicates
+
+
+async def process_pending(*, runtime: Runtime, on_result: Callable[[ProcessResult], None]) -> list[ProcessResult]:
+    """Process every claimable message of the mailbox, ``concurrency`` at a time."""
+    ids = await runtime.messages.pending_ids(mailbox=runtime.config.name, max_attempts=runtime.settings.max_attempts)
+    gate = asyncio.Semaphore(runtime.settings.concurrency)
+
+    async def one(pk: int) -> ProcessResult:
+        async with gate:
+            result = await process_message(message_pk=pk, store=runtime.messages, mailbox=runtime.provider,
+                                           deps=runtime.deps)
+        if result.outcome != Outcome.NOT_CLAIMED:
+            on_result(result)
+        return result
+
+    return list(await asyncio.gather(*(one(pk) for pk in ids)))
+
+
+async def enqueue_pending(*, runtime: Runtime) -> int:
+    """Hand claimable messages to Celery workers (after the ingest transaction committed).
+
+    A message enqueued twice (by two passes) is harmless: the second task finds it claimed or done.
+    """
+    assert runtime.celery is not None, "executor=celery needs runtime.celery"
+    ids = await runtime.messages.pending_ids(mailbox=runtime.config.name, max_attempts=runtime.settings.max_attempts)
+    for pk in ids:
+        runtime.celery.send_task(PROCESS_MESSAGE, args=[pk])
+    return len(ids)
+
+
+async def handle_push(*, runtime: Runtime) -> None:
+    """Keep push subscriptions alive and act on recorded lifecycle notifications (Graph, Gmail)."""
+    provider = runtime.provider
+    if not isinstance(provider, PushProvider):
+        return
+    await provider.ensure_watch()
+    sync = MailSyncRepository(pool=runtime.pool)
+    pending = await sync.pending_notifications(mailbox=runtime.config.name)
+    for _, event in pending:
+        await provider.handle_push(event=event)
+    if pending:
+        await sync.mark_handled(ids=[pk for pk, _ in pending])
+
+
+async def one_pass(*, runtime: Runtime, on_result: Callable[[ProcessResult], None] = lambda r: None) -> PassSummary:
+    await handle_push(runtime=runtime)
+    stored, duplicates = await ingest(runtime=runtime)
+    summary = PassSummary(ingested=stored, duplicates=duplicates)
+    if runtime.settings.executor == Executor.CELERY:
+        summary.enqueued = await enqueue_pending(runtime=runtime)
+    else:
+        summary.results = await process_pending(runtime=runtime, on_result=on_result)
+    sent = await runtime.provider.fetch_sent()
+    summary.observations = await observe(
+        mailbox_name=runtime.config.name, sent=[(i.provider_key, i.raw) for i in sent], mailbox=runtime.provider,
+        store=runtime.drafts, discard_grace_seconds=runtime.settings.discard_grace_seconds,
+        expire_after_seconds=runtime.settings.draft_expiry_days * 86400,
+    )
+    return summary
+
+
+async def run(
+    *,
+    runtime: Runtime,
+    stop: asyncio.Event,
+    on_result: Callable[[ProcessResult], None],
+    on_observation: Callable[[Observation], None],
+    on_idle: Callable[[], None] = lambda: None,
+) -> None:
+    """Repeat passes until ``stop`` is set; a failing pass is logged and retried next time."""
+    idle_reported = False
+    while not stop.is_set():
+        try:
+            summary = await one_pass(runtime=runtime, on_result=on_result)
+        except Exception:  # a pass that fails (database restart, disk full) must not end the job
+            log.exception("pass failed; retrying after the poll interval")
+        else:
+            for obs in summary.observations:
+                on_observation(obs)
+            busy = bool(summary.results or summary.observations or summary.ingested)
+            if not busy and not idle_reported:
+                on_idle()
+                idle_reported = True
+            elif busy:
+                idle_reported = False
+        await _wait(runtime=runtime, stop=stop)
+
+
+async def _wait(*, runtime: Runtime, stop: asyncio.Event) -> None:
+    """Until the provider reports a change (IMAP IDLE, ...), the poll interval passes, or we are stopped."""
+    change = asyncio.ensure_future(runtime.provider.wait_for_changes(timeout=runtime.settings.poll_interval))
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({change, stopped}, timeout=runtime.settings.poll_interval + 5,
+                           return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (change, stopped):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await change
+
+
+def format_result(result: ProcessResult) -> str:
+    """One line per email for the console."""
+    head = f"{result.outcome.value:<11} #{result.message_pk:<4} {result.sender} {result.subject[:60]!r}"
+    if result.outcome == Outcome.DRAFTED:
+        refs = ",".join(r.split(":", 1)[1] for r in result.references) or "none"
+        withheld = f" withheld={result.withheld}" if result.withheld else ""
+        again = " (existing draft reused)" if result.reused_draft else ""
+        return f"{head} refs={refs} facts={result.facts}{withheld} -> {result.draft_location}{again}"
+    return f"{head}: {result.reason}"
+
+
+def format_observation(obs: Observation) -> str:
+    sim = f" similarity {obs.similarity:.2f}" if obs.similarity is not None else ""
+    return f"{'observed':<11} draft {obs.draft_id}: {obs.outcome.value}{sim}"

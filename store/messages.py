@@ -1,0 +1,244 @@
+"""Inbound messages and their processing state; implements ``agent.ports.MessageStore``.
+
+States: received -> processing -> drafted | quarantined | skipped | failed.
+A message in ``processing`` whose lease ran out (a crashed worker) and a
+``failed`` one with attempts left can be claimed again; the claim is a single
+conditional UPDATE, so two workers never hold the same message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import AsyncCursor
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from agent.models import AnalysisResult
+from agent.ports import StoredMessage
+from store import audit
+
+_CLAIMABLE = (
+    "(m.state = 'received' OR (m.state = 'failed' AND m.attempts < %(max_attempts)s)"
+    " OR (m.state = 'processing' AND m.lease_until < now()))"
+)
+
+
+class MessageRepository:
+    def __init__(self, *, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    # ------------------------------------------------------------------ ingest
+
+    async def insert_inbound(self, *, mailbox: str, provider_key: str, message_id: str, raw: bytes) -> int | None:
+        """Store a new inbound message; None if this mailbox already has it (by key or Message-ID)."""
+        async with self._pool.connection() as conn, conn.cursor() as cur:
+            await cur.execute(
+                "INSERT INTO messages (mailbox_id, provider_key, message_id, raw, size) "
+                "SELECT id, %s, %s, %s, %s FROM mailboxes WHERE name = %s "
+                "ON CONFLICT DO NOTHING RETURNING id, mailbox_id",
+                (provider_key, message_id, raw, len(raw), mailbox),
+            )
+            row = await cur.fetchone()
+            if row is None:
+                return None
+            await audit.record(cur, action="message_received", mailbox_id=row["mailbox_id"],
+                               message_id=row["id"], detail={"provider_key": provider_key})
+            return int(row["id"])
+
+    async def known_keys(self, *, mailbox: str) -> set[str]:
+        async with self._pool.connection() as conn, conn.cursor() as cur:
+            await cur.execute(
+                "SELECT provider_key FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = %s",
+                (mailbox,),
+            )
+            return {r["provider_key"] for r in await cur.fetchall()}
+
+    async def pending_ids(self, *, mailbox: str, max_attempts: int, limit: int = 1000) -> list[int]:
+        async with self._pool.connection() as conn, conn.cursor() as cur:
+            await cur.execute(
+                f"SELECT m.id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
+                f"WHERE b.name = %(mailbox)s AND {_CLAIMABLE} ORDER BY m.id LIMIT %(limit)s",
+                {"mailbox": mailbox, "max_attempts": max_attempts, "limit": limit},
+            )
+            return [int(r["id"]) for r in await cur.fetchall()]
+
+    # ------------------------------------------------------------------ MessageStore
+
+    async def claim(self, *, message_pk: int, lease_seconds: int, max_attempts: int) -> StoredMessage | None:
+        async with self._pool.connection() as conn, conn.cursor() as cur:
+            await cur.execute(
+                f"UPDATE messages m SET state = 'processing', attempts = m.attempts + 1, "
+                f"lease_until = now() + make_interval(secs => %(lease)s) FROM mailboxes b "
+                f"WHERE m.id = %(id)s AND b.id = m.mailbox_id AND {_CLAIMABLE} "
+                f"RETURNING m.id, b.name AS mailbox, m.provider_key, m.raw, m.attempts",
+                {"id": message_pk, "lease": lease_seconds, "max_attempts": max_attempts},
+            )
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return StoredMessage(id=row["id"], mailbox=row["mailbox"], provider_key=row["provider_key"],
+                             raw=bytes(row["raw"]), attempts=row["attempts"])
+
+    async def save_analysis(self, *, message_pk: int, result: AnalysisResult) -> None:
+        email, draft = result.email, result.draft
+        async with self._pool.connection() as conn, conn.cursor() as cur:
+            mailbox_id = await self._mailbox_id(cur, message_pk)
+            thread_id = await self._thread(cur, mailbox_id=mailbox_id, result=result)
+            await cur.execute(
+                "UPDATE messages SET thread_id = %s, from_address = %s, subject = %s, in_reply_to = %s, "
+                "reply_text = %s, quoted_text = %s, language = %s, intents = %s WHERE id = %s",
+                (thread_id, email.from_address, email.subject, email.in_reply_to, email.reply_text,
+                 email.quoted_text, email.language, [i.value for i in result.intents], message_pk),
+            )
+            await cur.execute("DELETE FROM message_references WHERE message_id = %s", (message_pk,))
+            await cur.executemany(
+                "INSERT INTO message_references (message_id, kind, value, raw, source, validity) "
+                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                [(message_pk, r.kind.value, r.value, r.raw, r.source.value, r.validity.value)
+                 for r in result.references],
+            )
+            await cur.execute("DELETE FROM facts WHERE message_id = %s", (message_pk,))
+            await cur.executemany(
+                "INSERT INTO facts (message_id, fact_key, subject, name, value, source_system, record_id, "
+                "link, fetched_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [(message_pk, f.id, f.subject, f.name, f.value, f.source.system, f.source.record_id,
+                  f.source.link, f.source.fetched_at) for f in result.lookup.facts],
+            )
+            await cur.execute(
+                "INSERT INTO drafts (draft_id, message_id, mailbox_id, subject, body, note, language, drafter, "
+                "template_version, suggestions, model, confidence, prompt_tokens, completion_tokens, latency_ms, "
+                "fallback_reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (draft_id) DO UPDATE SET subject = EXCLUDED.subject, body = EXCLUDED.body, "
+                "note = EXCLUDED.note, language = EXCLUDED.language, drafter = EXCLUDED.drafter, "
+                "template_version = EXCLUDED.template_version, suggestions = EXCLUDED.suggestions, "
+                "model = EXCLUDED.model, confidence = EXCLUDED.confidence, prompt_tokens = EXCLUDED.prompt_tokens, "
+                "completion_tokens = EXCLUDED.completion_tokens, latency_ms = EXCLUDED.latency_ms, "
+                "fallback_reason = EXCLUDED.fallback_reason WHERE drafts.status = 'pending'",
+                (draft.draft_id, message_pk, mailbox_id, draft.subject, draft.body, result.note.body,
+                 draft.language, draft.drafter, draft.template_version,
+                 Jsonb([s.model_dump() for s in draft.suggestions]), draft.model, draft.confidence,
+                 draft.prompt_tokens, draft.completion_tokens, draft.latency_ms, draft.fallback_reason),
+            )
+            await audit.record(cur, action="analyzed", mailbox_id=mailbox_id, message_id=message_pk, detail={
+                "references": [f"{r.kind.value}:{r.value}" for r in result.references],
+                "facts": len(result.lookup.facts), "withheld": [w.reference for w in result.lookup.withheld],
+                "failures": [f.system for f in result.lookup.failures], "drafter": draft.drafter,
+                "template_version": draft.template_version,
+            })
+
+    async def mark_drafted(self, *, message_pk: int, draft_id: str, draft_location: str, note_location: str) -> None:
+        async with self._pool.connection() as conn, conn.cursor() as cur:
+            await cur.execute(
+                "UPDATE drafts SET status = 'posted', location = %s, note_location = %s, "
+                "posted_at = coalesce(posted_at, now()) WHERE draft_id = %s AND status = 'pending'",
+                (draft_location, note_location, draft_id),
+            )
+            await self._set_state(cur, message_pk, "drafted", None)
+            # an older draft of the same thread that nobody used is superseded by this one
+            await cur.execute(
+                "WITH old AS (UPDATE drafts d SET status = 'superseded' FROM messages m, messages me "
+                "WHERE me.id = %(pk)s AND m.id = d.message_id AND m.thread_id = me.thread_id AND m.id <> me.id "
+                "AND d.status = 'posted' RETURNING d.draft_id) "
+                "INSERT INTO acceptance_events (draft_id, outcome) SELECT draft_id, 'superseded' FROM old "
+                "ON CONFLICT (draft_id) DO NOTHING",
+                {"pk": message_pk},
+            )
+            await audit.record(cur, action="draft_posted", mailbox_id=await self._mailbox_id(cur, message_pk),
+                               message_id=message_pk,
+                               detail={"draft_id": draft_id, "location": draft_location, "note": note_location})
+
+    async def quarantine(self, *, message_pk: int, reason: str) -> None:
+        await self._finish(message_pk, "quarantined", reason)
+
+    async def skip(self, *, message_pk: int, reason: str) -> None:
+        await self._finish(message_pk, "skipped", reason)
+
+    async def fail(self, *, message_pk: int, reason: str) -> None:
+        await self._finish(message_pk, "failed", reason)
+
+    # ------------------------------------------------------------------ reading
+
+    async def list(self, *, mailbox: str | None = None, state: str | None = None, limit: int = 50,
+                   offset: int = 0) -> list[dict[str, Any]]:
+        async with self._pool.connection() as conn, conn.cursor() as cur:
+            await cur.execute(
+                "SELECT m.id, b.name AS mailbox, m.message_id, m.from_address, m.subject, m.language, "
+                "m.intents, m.state, m.error, m.attempts, m.received_at, m.processed_at, d.draft_id, "
+                "d.status AS draft_status FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
+                "LEFT JOIN drafts d ON d.message_id = m.id "
+                "WHERE (%(mailbox)s::text IS NULL OR b.name = %(mailbox)s) "
+                "AND (%(state)s::text IS NULL OR m.state = %(state)s) "
+                "ORDER BY m.id DESC LIMIT %(limit)s OFFSET %(offset)s",
+                {"mailbox": mailbox, "state": state, "limit": limit, "offset": offset},
+            )
+            return list(await cur.fetchall())
+
+    async def detail(self, *, message_pk: int) -> dict[str, Any] | None:
+        """One message with its references, facts (with sources), draft and note."""
+        async with self._pool.connection() as conn, conn.cursor() as cur:
+            await cur.execute(
+                "SELECT m.id, b.name AS mailbox, m.message_id, m.from_address, m.subject, m.language, "
+                "m.intents, m.state, m.error, m.attempts, m.received_at, m.processed_at, m.reply_text, "
+                "m.thread_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE m.id = %s",
+                (message_pk,),
+            )
+            message = await cur.fetchone()
+            if message is None:
+                return None
+            await cur.execute("SELECT kind, value, raw, source, validity FROM message_references "
+                              "WHERE message_id = %s ORDER BY kind, value", (message_pk,))
+            message["references"] = await cur.fetchall()
+            await cur.execute("SELECT fact_key AS id, subject, name, value, source_system, record_id, link, "
+                              "fetched_at FROM facts WHERE message_id = %s ORDER BY id", (message_pk,))
+            message["facts"] = await cur.fetchall()
+            await cur.execute("SELECT draft_id, subject, body, note, language, drafter, template_version, "
+                              "status, location, note_location, created_at, posted_at, suggestions, model, "
+                              "confidence, prompt_tokens, completion_tokens, latency_ms, fallback_reason FROM drafts "
+                              "WHERE message_id = %s", (message_pk,))
+            message["draft"] = await cur.fetchone()
+            await cur.execute("SELECT outcome, similarity, edit_size, sent_at, recorded_at FROM acceptance_events "
+                              "a JOIN drafts d USING (draft_id) WHERE d.message_id = %s", (message_pk,))
+            message["acceptance"] = await cur.fetchone()
+            return message
+
+    async def count_by_state(self, *, mailbox: str) -> dict[str, int]:
+        async with self._pool.connection() as conn, conn.cursor() as cur:
+            await cur.execute("SELECT m.state, count(*) AS n FROM messages m JOIN mailboxes b "
+                              "ON b.id = m.mailbox_id WHERE b.name = %s GROUP BY m.state", (mailbox,))
+            return {r["state"]: int(r["n"]) for r in await cur.fetchall()}
+
+    # ------------------------------------------------------------------ helpers
+
+    async def _finish(self, message_pk: int, state: str, reason: str) -> None:
+        async with self._pool.connection() as conn, conn.cursor() as cur:
+            await self._set_state(cur, message_pk, state, reason)
+            await audit.record(cur, action=f"message_{state}", mailbox_id=await self._mailbox_id(cur, message_pk),
+                               message_id=message_pk, detail={"reason": reason})
+
+    @staticmethod
+    async def _set_state(cur: AsyncCursor[Any], message_pk: int, state: str, error: str | None) -> None:
+        await cur.execute(
+            "UPDATE messages SET state = %s, error = %s, lease_until = NULL, processed_at = now() WHERE id = %s",
+            (state, error, message_pk),
+        )
+
+    @staticmethod
+    async def _mailbox_id(cur: AsyncCursor[Any], message_pk: int) -> int:
+        await cur.execute("SELECT mailbox_id FROM messages WHERE id = %s", (message_pk,))
+        row = await cur.fetchone()
+        assert row is not None, f"message {message_pk} vanished"
+        return int(row["mailbox_id"])
+
+    @staticmethod
+    async def _thread(cur: AsyncCursor[Any], *, mailbox_id: int, result: AnalysisResult) -> int:
+        email = result.email
+        root = (email.references[0] if email.references else None) or email.in_reply_to or email.message_id
+        await cur.execute(
+            "INSERT INTO threads (mailbox_id, subject, root_message_id) VALUES (%s, %s, %s) "
+            "ON CONFLICT (mailbox_id, root_message_id) DO UPDATE SET subject = threads.subject RETURNING id",
+            (mailbox_id, email.subject, root),
+        )
+        row = await cur.fetchone()
+        assert row is not None
+        return int(row["id"])

@@ -1,0 +1,94 @@
+"""The shared conformance suite, run against the second batch of ERP adapters (F&O, NetSuite).
+
+The promises are the test functions of ``tests/connectors/test_conformance.py``, imported here so
+pytest runs them again with this module's ``subject`` fixture: one ``Case`` per adapter (respx fakes of
+the documented APIs, the same fakes the adapters' own tests use).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from connectors.base import Kind
+from connectors.erp.dynamics_fo import FinanceOperationsOrderSystem
+from connectors.erp.netsuite import NetSuiteOrderSystem
+from tests.connectors.erp import test_dynamics_fo as fo
+from tests.connectors.erp import test_netsuite as netsuite
+from tests.connectors.fixtures import Known
+from tests.connectors.test_conformance import (  # noqa: F401  (collected here with this module's subject)
+    Subject,
+    test_configured_timeout_is_respected,
+    test_failures_arrive_as_the_error_tree,
+    test_not_found_is_none_or_empty,
+    test_other_customers_records_carry_their_owner,
+    test_records_are_normalized_and_sourced,
+    test_serves_the_kinds_it_implements,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+@dataclass(frozen=True)
+class Case:
+    """One vendor adapter: its class, configuration, fake, credentials and what it knows."""
+
+    factory: Callable[..., Any]
+    config: dict[str, Any]
+    routes: Callable[[respx.MockRouter], None]
+    env: dict[str, str]
+    known: Known
+
+
+def _known(customer: str, order_no: str, other: str, missing: str) -> Known:
+    return Known(contact="", colleague="", customer=customer, order_no=order_no, customer_po="4500012345",
+                 container="", other_customer_order=other, missing=missing)
+
+
+CASES: dict[str, Case] = {
+    "dynamics_fo": Case(FinanceOperationsOrderSystem, fo.FO_CONFIG, fo.fo_routes, fo.FO_ENV,
+                        _known("US-001", "SO-000123", "SO-000124", "SO-999999")),
+    "netsuite": Case(NetSuiteOrderSystem, netsuite.NS_CONFIG, netsuite.netsuite_routes, netsuite.NS_ENV,
+                     _known("1201", "SO1234", "SO1235", "SO9999")),
+}
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
+
+
+@pytest.fixture(params=sorted(CASES))
+async def subject(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Subject]:
+    case = CASES[request.param]
+    for key, value in case.env.items():
+        monkeypatch.setenv(key, value)
+
+    async def too_slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(3)
+        return httpx.Response(200, json={})
+
+    def variant(**changes: Any) -> Any:
+        return case.factory(name="variant", config={**case.config, **changes}, context={}, sleep=_no_sleep)
+
+    def wrong_secret() -> Any:
+        for key in case.env:
+            monkeypatch.setenv(key, "not-the-secret")
+        return variant()
+
+    with respx.mock(assert_all_called=False) as router:
+        router.route(host="down.nordkyst.example").mock(side_effect=httpx.ConnectError("connection refused"))
+        router.route(host="slow.nordkyst.example").mock(side_effect=too_slow)
+        case.routes(router)
+        made = Subject(
+            connector=case.factory(name="erp", config=case.config, context={}), known=case.known, serves={Kind.ERP},
+            unreachable=lambda: variant(base_url="https://down.nordkyst.example", retries=1, backoff=0),
+            misconfigured=wrong_secret,
+            slow=lambda timeout: variant(base_url="https://slow.nordkyst.example", timeout=timeout, retries=0))
+        yield made
+        await made.connector.aclose()

@@ -1,0 +1,104 @@
+"""Every acceptance outcome through the real pipeline, then the metrics over them (API and CLI)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from api.app import create_app
+from shipdraft.runner import one_pass
+from shipdraft.wiring import Runtime
+from tests.helpers import make_email
+
+pytestmark = pytest.mark.anyio
+
+
+def _draft_file(runtime: Runtime, draft_id: str) -> Path:
+    root: Path = runtime.provider.root  # type: ignore[attr-defined]
+    return next(p for p in (root / ".Drafts" / "cur").iterdir() if draft_id in p.name)
+
+
+def _as_sent(path: Path, *, keep_header: bool = True, edit: tuple[str, str] | None = None,
+             sender: str = "ola@nordkyst-logistikk.example") -> bytes:
+    msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    if not keep_header:
+        del msg["X-Shipdraft-Draft-Id"]
+    del msg["Date"]
+    msg["Date"] = "Tue, 24 Nov 2026 10:00:00 +0000"
+    msg["Sender"] = sender
+    if edit:
+        msg.set_content(msg.get_content().replace(*edit, 1))
+    return msg.as_bytes()
+
+
+async def test_outcomes_and_metrics(runtime: Runtime, database_url: str, tmp_path: Path) -> None:
+    root: Path = runtime.provider.root  # type: ignore[attr-defined]
+    bodies = {"as_is": "Når kommer ordre NK204117?", "edited": "Status for ordre NK204131?",
+              "discarded": "Hvor er ordre NK204152?", "superseded": "Når kommer ordre NK204125?",
+              "own": "Når kommer ordre NK204140?", "expired": "Status ordre NK204118?"}
+    ids = {}
+    for key, body in bodies.items():
+        (root / "new" / key).write_bytes(make_email(body=body, subject=key, message_id=f"<{key}@hansen.example>"))
+    for r in (await one_pass(runtime=runtime)).results:
+        ids[r.subject] = r.draft_id
+    sent = root / ".Sent" / "cur"
+    (sent / "s1:2,S").write_bytes(_as_sent(_draft_file(runtime, ids["as_is"])))
+    _draft_file(runtime, ids["as_is"]).unlink()
+    edit = ("\n\n", "\n\nWe also checked your other orders, and everything looks fine there.\n\n")
+    (sent / "s2:2,S").write_bytes(_as_sent(_draft_file(runtime, ids["edited"]), keep_header=False, edit=edit))
+    _draft_file(runtime, ids["edited"]).unlink()
+    _draft_file(runtime, ids["discarded"]).unlink()
+    # the agent answers "own" from scratch and leaves the draft untouched in Drafts
+    own = make_email(sender="ops@nordkyst-logistikk.example", name="Ops", body="Hei, jeg ringer deg.",
+                     subject="Re: own", in_reply_to="<own@hansen.example>", to="kari.nilsen@hansen-mobler.example")
+    (sent / "s3:2,S").write_bytes(own)
+    # the customer writes again in the "superseded" thread before anyone used the draft
+    (root / "new" / "again").write_bytes(make_email(body="Hallo? Ordre NK204125?", subject="Re: superseded",
+                                                    in_reply_to="<superseded@hansen.example>"))
+    with psycopg.connect(database_url) as conn:
+        conn.execute("UPDATE drafts SET posted_at = now() - interval '20 days' WHERE draft_id = %s",
+                     (ids["expired"],))
+    await one_pass(runtime=runtime)
+
+    with psycopg.connect(database_url) as conn:
+        rows = dict(conn.execute(
+            "SELECT d.draft_id::text, a.outcome FROM acceptance_events a JOIN drafts d USING (draft_id)").fetchall())
+        as_is = conn.execute("SELECT seconds_to_send, sent_by, jsonb_array_length(suggestions) FROM "
+                             "acceptance_events WHERE draft_id = %s", (ids["as_is"],)).fetchone()
+    assert rows[ids["as_is"]] == "sent_as_is"
+    assert rows[ids["edited"]] == "edited"
+    assert rows[ids["discarded"]] == "discarded"
+    assert rows[ids["own"]] == "replied_without_draft"
+    assert rows[ids["superseded"]] == "superseded"
+    assert rows[ids["expired"]] == "expired"
+    assert as_is is not None and as_is[0] is not None and as_is[1] == "ola@nordkyst-logistikk.example"
+    assert as_is[2] >= 1  # per-suggestion outcomes recorded
+
+    app = create_app(settings=runtime.settings, pool=runtime.pool)
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        [total] = (await c.get("/metrics/acceptance", params={"by": "mailbox"})).json()
+        by_intent = (await c.get("/metrics/acceptance", params={"by": "intent"})).json()
+        kinds = (await c.get("/metrics/suggestions")).json()
+        times = (await c.get("/metrics/response-times")).json()
+        assert (await c.get("/metrics/acceptance", params={"by": "nonsense"})).status_code == 422
+    assert total["drafts"] == 5  # superseded drafts are not counted
+    assert total["sent_as_is"] == 1 and total["light_edit"] + total["edited"] == 1
+    assert total["rate_as_is"] == pytest.approx(0.2)
+    assert {r["key"] for r in by_intent} >= {"eta_request"}
+    assert {k["kind"] for k in kinds} >= {"order_status"} and all(0 <= k["rate"] <= 1 for k in kinds)
+    assert {t["kind"] for t in times} == {"with draft", "without draft"}
+
+    env = {**os.environ, "SHIPDRAFT_DATABASE_URL": database_url, "SHIPDRAFT_DATA_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "shipdraft.cli", "metrics", "--by", "drafter"],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "template" in done.stdout and "20.0%" in done.stdout
