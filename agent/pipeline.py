@@ -64,6 +64,7 @@ class PipelineDeps:
     systems: BusinessSystems
     drafter: Drafter
     index: ThreadIndex | None = None
+    similar_limit: int = 3
     classifier: IntentClassifier = field(default_factory=RuleIntentClassifier)
     lookup_timeout: float = 10.0
     max_message_bytes: int = DEFAULT_MAX_BYTES
@@ -96,7 +97,8 @@ async def analyze(*, email: Email, draft_id: str, deps: PipelineDeps) -> Analysi
     intents = deps.classifier.classify(email=email)
     found = await lookup(sender=email.from_address, references=references, systems=deps.systems,
                          policy=deps.profile.authorization, timeout=deps.lookup_timeout)
-    similar = await similar_threads(index=deps.index, mailbox=deps.profile.name, email=email)
+    similar = await similar_threads(index=deps.index, mailbox=deps.profile.name, email=email,
+                                   limit=deps.similar_limit)
     draft = await deps.drafter.draft(request=DraftRequest(draft_id=draft_id, email=email, references=references,
                                                           intents=intents, lookup=found, style=deps.profile.style,
                                                           similar=similar))

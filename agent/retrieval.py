@@ -24,6 +24,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.embeddings import EmbedderConfig
 from agent.intents import IntentClassifier, RuleIntentClassifier
 from agent.models import Email, SimilarThread
 from agent.profile import ReferenceRules
@@ -131,6 +132,16 @@ def redact(*, text: str, policy: RedactionPolicy, rules: ReferenceRules) -> str:
         for (start, end), kind in spans:
             text = f"{text[:start]}[{kind}]{text[end:]}"
     return text
+
+
+class RetrievalConfig(BaseModel):
+    """A mailbox's ``retrieval:`` block: which embedder, how to search and fuse, what to redact."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    embedder: EmbedderConfig = Field(default_factory=EmbedderConfig)
+    search: SearchSettings = Field(default_factory=SearchSettings)
+    redaction: RedactionPolicy = Field(default_factory=RedactionPolicy)
 
 
 # ---------------------------------------------------------------------------------------------- indexing

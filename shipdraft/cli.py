@@ -1,4 +1,4 @@
-"""The ``shipdraft`` command: run, api, worker, migrate, inspect, eval, metrics, connectors."""
+"""The ``shipdraft`` command: run, api, worker, migrate, index, inspect, eval, metrics, connectors."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from agent.errors import AgentError
@@ -28,6 +29,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     worker_p = sub.add_parser("worker", help="run a Celery worker")
     worker_p.add_argument("--concurrency", type=int, default=2)
     sub.add_parser("migrate", help="apply database migrations")
+    index_p = sub.add_parser("index", help="import a mailbox's answered threads into the similar-thread index")
+    index_p.add_argument("--mailbox", required=True, help="the mailbox name of the mailbox YAML")
+    index_p.add_argument("--since", type=date.fromisoformat, default=None,
+                         help="only replies sent on or after this day (YYYY-MM-DD)")
+    index_p.add_argument("--batch-size", type=int, default=64, help="threads embedded and committed together")
     inspect_p = sub.add_parser("inspect", help="show what the agent sees in emails, without posting")
     inspect_p.add_argument("paths", nargs="+", type=Path)
     inspect_p.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -66,6 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _worker(settings=settings, concurrency=args.concurrency)
         if args.command == "migrate":
             return _migrate(settings=settings)
+        if args.command == "index":
+            return asyncio.run(_index(settings=settings, mailbox=args.mailbox, since=args.since,
+                                      batch_size=args.batch_size))
         if args.command == "inspect":
             return _inspect(settings=settings, paths=args.paths, as_json=args.json)
         if args.command == "eval" and args.eval_command == "understanding":
@@ -102,7 +111,10 @@ async def _run(*, settings: Settings, once: bool) -> int:
             await demo.index_history(mailbox=runtime.config.name, threads=runtime.threads)
             print(f"shipdraft: demo mailbox {runtime.config.address} at {root}"
                   + (f" ({delivered} demo emails delivered)" if delivered else ""))
-        print(f"shipdraft: database: {where}; drafter: template; executor: {settings.executor.value}")
+        embedder = runtime.threads.embedder
+        print(f"shipdraft: database: {where}; drafter: {runtime.config.drafter}; "
+              f"similar threads: {embedder.name if embedder else 'full-text search only'}; "
+              f"executor: {settings.executor.value}")
 
         def on_result(result: object) -> None:
             print(format_result(result), flush=True)  # type: ignore[arg-type]
@@ -129,6 +141,26 @@ async def _run(*, settings: Settings, once: bool) -> int:
         await run(runtime=runtime, stop=stop, on_result=on_result,
                   on_observation=lambda o: print(format_observation(o), flush=True), on_idle=on_idle)
     print("shipdraft: stopped cleanly")
+    return 0
+
+
+async def _index(*, settings: Settings, mailbox: str, since: date | None, batch_size: int) -> int:
+    from shipdraft.indexing import IndexingError, index_mailbox
+    from shipdraft.wiring import open_runtime
+
+    if batch_size < 1:
+        print("shipdraft: --batch-size must be at least 1", file=sys.stderr)
+        return 2
+    async with open_runtime(settings=settings) as runtime:
+        try:
+            report = await index_mailbox(runtime=runtime, mailbox=mailbox, since=since, batch_size=batch_size)
+        except IndexingError as exc:
+            print(f"shipdraft: {exc}", file=sys.stderr)
+            return 2
+        counts = await runtime.threads.count(mailbox=mailbox)
+    print(f"shipdraft: {report.summary()}")
+    print(f"shipdraft: {counts.get('threads', 0)} threads in the index of {mailbox}, "
+          f"{counts.get('embedded', 0)} with an embedding")
     return 0
 
 

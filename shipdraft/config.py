@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from agent.llm import LLMSettings
 from agent.profile import AuthorizationPolicy, MailboxProfile, ReferenceRules, StyleGuide
+from agent.retrieval import RetrievalConfig
 
 
 class ConfigError(Exception):
@@ -36,6 +37,8 @@ class MailboxConfig(BaseModel):
     prompt: str = Field(default="draft-v1", description="prompt version in prompts/llm/ for the LLM drafter")
     systems: dict[str, str] = Field(default_factory=dict, description="kind -> connector name")
     connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig,
+                                       description="similar past threads: embedder, search weights, redaction")
 
     @model_validator(mode="after")
     def _consistent(self) -> MailboxConfig:

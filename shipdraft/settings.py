@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agent.embeddings import EmbedderKind
+
 
 class Executor(StrEnum):
     INLINE = "inline"
@@ -38,6 +40,9 @@ class Settings(BaseSettings):
     lease_seconds: int = Field(default=300, ge=10)
     discard_grace_seconds: float = Field(default=3600.0, ge=0)
     draft_expiry_days: float = Field(default=14.0, gt=0, description="an open draft this old counts as expired")
+    embedder: EmbedderKind | None = Field(
+        default=None, description="overrides the mailbox's retrieval.embedder.kind in this process "
+                                  "(local, openai, deterministic, none)")
     log_level: str = "WARNING"
     api_token: SecretStr | None = Field(default=None, description="bearer token for the API; unset = loopback only")
     api_host: str = "127.0.0.1"

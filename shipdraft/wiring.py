@@ -7,7 +7,8 @@ runner, the API, the Celery worker and the benchmark all go through it.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -17,6 +18,7 @@ from celery import Celery
 from psycopg_pool import AsyncConnectionPool
 
 from agent.drafting import Drafter, TemplateDrafter
+from agent.embeddings import Embedder, EmbedderKind, EmbeddingConfigError, build_embedder
 from agent.llm import LangChainChatModel
 from agent.llm_drafter import LLMDrafter, load_prompt
 from agent.lookup import BusinessSystems
@@ -123,6 +125,34 @@ def build_drafter(*, config: MailboxConfig, pool: AsyncConnectionPool) -> Drafte
                       selector=StoredPromptSelector(pool=pool, default=default))
 
 
+def build_embedder_for(*, config: MailboxConfig, settings: Settings,
+                       environ: Mapping[str, str] | None = None) -> Embedder | None:
+    """The mailbox's embedder (``retrieval.embedder``, or the process override ``SHIPDRAFT_EMBEDDER``).
+
+    The local model is the offline default: where its packages are not installed,
+    similar threads are found by full-text search alone and a warning says so.
+    A hosted embedder that is configured but cannot be built is a configuration error.
+    """
+    wanted = config.retrieval.embedder
+    if settings.embedder is not None:
+        wanted = wanted.model_copy(update={"kind": settings.embedder})
+    try:
+        return build_embedder(config=wanted, environ=os.environ if environ is None else environ)
+    except EmbeddingConfigError as exc:
+        if wanted.kind != EmbedderKind.LOCAL:
+            raise ConfigError(f"mailbox {config.name}: retrieval.embedder: {exc}") from exc
+        log.warning("local embeddings unavailable; similar threads use full-text search only",
+                    extra={"mailbox": config.name, "reason": str(exc)})
+        return None
+
+
+def build_threads(*, config: MailboxConfig, settings: Settings, pool: AsyncConnectionPool) -> PastThreadRepository:
+    """The similar-thread index of the mailbox, with its embedder, search settings and redaction policy."""
+    return PastThreadRepository(pool=pool, embedder=build_embedder_for(config=config, settings=settings),
+                                search=config.retrieval.search, redaction=config.retrieval.redaction,
+                                rules=config.references)
+
+
 @asynccontextmanager
 async def open_runtime(*, settings: Settings, database: Database | None = None) -> AsyncIterator[Runtime]:
     """Everything a process needs, opened in order and closed in reverse."""
@@ -132,6 +162,7 @@ async def open_runtime(*, settings: Settings, database: Database | None = None) 
     pool = await open_pool(url=db.url, max_size=settings.db_pool_size)
     connectors: dict[str, Any] = {}
     provider: MailProvider | None = None
+    threads: PastThreadRepository | None = None
     try:
         await MailboxRepository(pool=pool).upsert(name=config.name, address=config.address,
                                                   provider=config.provider["type"],
@@ -139,10 +170,11 @@ async def open_runtime(*, settings: Settings, database: Database | None = None) 
         connectors = build_connectors(config=config, database_url=db.url)
         provider = build_provider(config=config, settings=settings,
                                   state=MailSyncRepository(pool=pool).state(mailbox=config.name))
-        threads = PastThreadRepository(pool=pool)
+        threads = build_threads(config=config, settings=settings, pool=pool)
         deps = PipelineDeps(
             profile=config.profile(), systems=build_systems(config=config, connectors=connectors),
-            drafter=build_drafter(config=config, pool=pool), index=threads, lookup_timeout=settings.lookup_timeout,
+            drafter=build_drafter(config=config, pool=pool), index=threads,
+            similar_limit=config.retrieval.search.limit, lookup_timeout=settings.lookup_timeout,
             max_message_bytes=settings.max_message_bytes, lease_seconds=settings.lease_seconds,
             max_attempts=settings.max_attempts,
         )
@@ -155,4 +187,6 @@ async def open_runtime(*, settings: Settings, database: Database | None = None) 
             await c.aclose()
         if provider is not None:
             await provider.aclose()
+        if threads is not None and threads.embedder is not None:
+            await threads.embedder.aclose()
         await pool.close()

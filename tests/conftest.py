@@ -27,6 +27,9 @@ from shipdraft.wiring import Database, Runtime, open_runtime
 from store.migrate import migrate
 
 TEMPLATE_DB = "shipdraft_template"
+# Every runtime the tests open (and every worker process they start) embeds with the deterministic
+# embedder, which keeps the suite fast; the tests of the real local model ask for it explicitly.
+os.environ.setdefault("SHIPDRAFT_EMBEDDER", "deterministic")
 _counter = itertools.count()
 
 
