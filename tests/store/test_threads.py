@@ -13,7 +13,7 @@ from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
 from agent.embeddings import DeterministicEmbedder, EmbeddingUnavailableError
-from agent.retrieval import SearchMode, SearchSettings
+from agent.retrieval import RankedList, SearchMode, SearchSettings, fuse
 from store.db import open_pool
 from store.errors import StoreError
 from store.mailboxes import MailboxRepository
@@ -88,6 +88,34 @@ async def test_hybrid_search_ranks_the_similar_thread_first_and_stays_in_its_mai
         assert found and found[0].thread_id == "ops-1", mode
         assert {t.thread_id for t in found} <= {"ops-1", "ops-2", "ops-3"}
     assert await repo.similar(mailbox="nobody", text="container customs", limit=3) == []
+
+
+async def test_fusion_in_sql_orders_exactly_as_the_reference_fuse(pool: AsyncConnectionPool) -> None:
+    """The one-statement search gives the order ``agent.retrieval.fuse`` gives for the same two rankings."""
+    repo = PastThreadRepository(pool=pool, embedder=DeterministicEmbedder())
+    rng = random.Random(7)
+    words = [
+        "container", "customs", "delay", "invoice", "pallet", "damaged", "booking", "address",
+        "eta", "vessel", "port", "truck", "warehouse", "claim", "copy", "arrival", "week", "order",
+        "status", "release",
+    ]
+    for i in range(120):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(4, 12)))
+        await _add(repo, "ops", f"t{i}", f"Subject {rng.choice(words)}", text)
+    query = "customs delay container vessel arrival"
+    for settings in (SearchSettings(candidates=25), SearchSettings(candidates=25, rrf_k=5, vector_weight=1,
+                                                                    text_weight=3)):
+        vector = await repo.search(mailbox="ops", text=query, limit=25, mode=SearchMode.VECTOR, settings=settings)
+        text = await repo.search(mailbox="ops", text=query, limit=25, mode=SearchMode.TEXT, settings=settings)
+        assert len(vector) == 25 and len(text) == 25
+        ids = {t.thread_id: int(t.thread_id[1:]) for t in vector + text}  # ids grow with the key here
+        expected = fuse(rankings=[RankedList(name="vector", ids=tuple(ids[t.thread_id] for t in vector)),
+                                  RankedList(name="text", ids=tuple(ids[t.thread_id] for t in text))],
+                        weights={"vector": settings.vector_weight, "text": settings.text_weight},
+                        rrf_k=settings.rrf_k, limit=10)
+        hybrid = await repo.search(mailbox="ops", text=query, limit=10, mode=SearchMode.HYBRID, settings=settings)
+        assert [int(t.thread_id[1:]) for t in hybrid] == [i for i, _ in expected]
+        assert [round(t.score, 9) for t in hybrid] == [round(score, 9) for _, score in expected]
 
 
 async def test_without_embedder_search_is_full_text_only(pool: AsyncConnectionPool) -> None:
