@@ -57,6 +57,22 @@ from connectors.mail.rounds import BoundedMap, ChangeSignal, PendingRound, SentC
 
 log = logging.getLogger(__name__)
 GMAIL_URL = "https://gmail.googleapis.com/gmail/v1"
+# 403 reasons that mean "slow down", not "forbidden" (Gmail API guide "Resolve errors": retry with backoff)
+_THROTTLE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+
+
+def gmail_throttled(response: httpx.Response) -> bool:
+    """Whether a 403 answer is Gmail's per-user or per-project rate limit rather than a refusal."""
+    if response.status_code != 403:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    err = body.get("error") if isinstance(body, dict) else None
+    errors = err.get("errors") if isinstance(err, dict) else None
+    return isinstance(errors, list) and any(
+        isinstance(e, dict) and e.get("reason") in _THROTTLE_REASONS for e in errors)
 
 
 class TokenProvider(Protocol):
@@ -121,8 +137,8 @@ class GmailMailbox:
         self.base = f"{base_url.rstrip('/')}/users/{self.user}"
         self.page_size = page_size
         self._clock = clock or (lambda: datetime.now(UTC))
-        self.http = ProviderHttp(token=token, invalidate_token=token.invalidate, max_concurrency=4, client=client,
-                                 sleep=sleep)
+        self.http = ProviderHttp(token=token, invalidate_token=token.invalidate, max_concurrency=4,
+                                 throttled=gmail_throttled, client=client, sleep=sleep)
         self._inbox = PendingRound(state=self.state, cursor_key="gmail:history:inbox")
         self._sent = SentCursor(state=self.state, cursor_key="gmail:history:sent")
         self._threads = BoundedMap()  # inbound Message-ID -> threadId

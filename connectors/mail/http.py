@@ -4,7 +4,9 @@ Every request carries a fresh bearer token, runs under a per-mailbox
 concurrency limit (Graph allows 4 concurrent requests per app and mailbox),
 and retries 429 and 503 answers after the ``Retry-After`` the service asked
 for (seconds or an HTTP date), or 5xx and connection errors with a short
-exponential backoff. What remains is mapped onto the ``MailError`` tree.
+exponential backoff. A provider can name other answers that mean "slow
+down" (Gmail's 403 ``userRateLimitExceeded``/``rateLimitExceeded``); they are
+retried like a 429. What remains is mapped onto the ``MailError`` tree.
 Tokens never appear in logs or error messages.
 """
 
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 
 TokenSource = Callable[[], Awaitable[str]]
 Classifier = Callable[[httpx.Response], MailError | None]
+ThrottleCheck = Callable[[httpx.Response], bool]
 
 
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -67,6 +70,7 @@ class ProviderHttp:
         backoff: float = 0.5,
         timeout: float = 30.0,
         classify: Classifier | None = None,
+        throttled: ThrottleCheck | None = None,
         client: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -77,6 +81,7 @@ class ProviderHttp:
         self._max_retry_after = max_retry_after
         self._backoff = backoff
         self._classify = classify
+        self._throttled = throttled
         self._sleep = sleep
         self._client = client or httpx.AsyncClient(timeout=timeout, headers=dict(headers or {}))
         self.calls = 0  # requests sent, retries included (for the per-email call budget)
@@ -105,7 +110,9 @@ class ProviderHttp:
                 refreshed = True
                 self._invalidate()
                 continue
-            if response.status_code in (429, 503) or response.status_code >= 500:
+            throttled = response.status_code == 429 or (
+                self._throttled is not None and self._throttled(response))
+            if throttled or response.status_code >= 500:
                 wait = retry_after_seconds(response.headers.get("Retry-After"))
                 if attempt <= self._retries and (wait is None or wait <= self._max_retry_after):
                     delay = wait if wait is not None else self._backoff * 2 ** (attempt - 1)
@@ -113,9 +120,9 @@ class ProviderHttp:
                                                                "path": _path(url)})
                     await self._sleep(delay)
                     continue
-                if response.status_code == 429:
-                    raise MailRateLimitedError(f"{method} {_path(url)}: 429 {_error_code(response)}",
-                                               retry_after=wait)
+                if throttled:
+                    raise MailRateLimitedError(
+                        f"{method} {_path(url)}: {response.status_code} {_error_code(response)}", retry_after=wait)
                 raise MailUnavailableError(f"{method} {_path(url)}: {response.status_code} {_error_code(response)}")
             raise self._error(method, url, response)
 

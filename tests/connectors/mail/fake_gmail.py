@@ -82,6 +82,8 @@ class FakeGmail:
         self.ids = itertools.count(1)
         self.oldest_history = 0
         self.down = False
+        self.throttle_next = 0  # answer this many requests with 403 userRateLimitExceeded
+        self.fail_next: list[httpx.Response] = []  # canned error answers for the next requests
         self.violations: list[str] = []
         self.calls: list[str] = []
         self.watch_calls: list[dict[str, Any]] = []
@@ -109,6 +111,13 @@ class FakeGmail:
         """Gmail sends the draft: the draft is gone, a SENT message appears in the thread."""
         draft = self.messages.pop(self.drafts.pop(draft_id))
         return self.deliver(draft.raw, labels=("SENT",), thread_id=draft.thread_id)
+
+    def agent_edits(self, draft_id: str, *, old: bytes, new: bytes) -> GMsg:
+        """Gmail saves an edited draft as a new message under the same draft id (drafts.update)."""
+        before = self.messages.pop(self.drafts[draft_id])
+        after = self.deliver(before.raw.replace(old, new), labels=tuple(before.labels), thread_id=before.thread_id)
+        self.drafts[draft_id] = after.id
+        return after
 
     def agent_deletes(self, draft_id: str) -> None:
         self.messages.pop(self.drafts.pop(draft_id))
@@ -166,6 +175,11 @@ class FakeGmail:
             self.violations.append("request without the bearer token")
         if self.down:
             return google_error(503, "backendError", "The service is currently unavailable.", "UNAVAILABLE")
+        if self.fail_next:
+            return self.fail_next.pop(0)
+        if self.throttle_next > 0:
+            self.throttle_next -= 1
+            return google_error(403, "userRateLimitExceeded", "User Rate Limit Exceeded", "PERMISSION_DENIED")
         path = request.url.path.removeprefix(f"/gmail/v1/users/{USER}")
         query = parse_qs(urlsplit(str(request.url)).query)
         q = {k: v[0] for k, v in query.items()}

@@ -69,6 +69,10 @@ class Harness:
     async def agent_deletes(self, location: str) -> None:
         raise NotImplementedError
 
+    async def agent_edits(self, location: str, *, old: bytes, new: bytes) -> None:
+        """The agent changes the draft's text in the mail client and saves it (still a draft)."""
+        raise NotImplementedError
+
     async def note_headers(self, location: str) -> tuple[email.message.Message, bool]:
         """The note as stored, and whether the mailbox holds it as a draft."""
         raise NotImplementedError
@@ -111,6 +115,10 @@ class MaildirHarness(Harness):
 
     async def agent_deletes(self, location: str) -> None:
         (self.root / location).unlink()
+
+    async def agent_edits(self, location: str, *, old: bytes, new: bytes) -> None:
+        path = self.root / location
+        path.write_bytes(path.read_bytes().replace(old, new))
 
     async def note_headers(self, location: str) -> tuple[email.message.Message, bool]:
         path = self.root / location
@@ -178,6 +186,12 @@ class ImapHarness(Harness):
         async with self.client() as c:
             await self._take_draft(c, location)
 
+    async def agent_edits(self, location: str, *, old: bytes, new: bytes) -> None:
+        """What IMAP clients do on "save draft": append the new version, expunge the old one."""
+        async with self.client() as c:
+            raw = await self._take_draft(c, location)
+            await c.append(raw.replace(old, new), mailbox=location.split("/", 1)[0], flags=r"(\Draft \Seen)")
+
     async def note_headers(self, location: str) -> tuple[email.message.Message, bool]:
         folder, ids = location.split("/", 1)
         async with self.client() as c:
@@ -231,6 +245,10 @@ class GraphHarness(Harness):
     async def agent_deletes(self, location: str) -> None:
         fake_graph.agent_deletes(self.fake, location)
 
+    async def agent_edits(self, location: str, *, old: bytes, new: bytes) -> None:
+        msg = self.fake.messages[location]  # Outlook saves the draft in place: same id, new body
+        msg.body = msg.body.replace(old.decode(), new.decode())
+
     async def note_headers(self, location: str) -> tuple[email.message.Message, bool]:
         msg = self.fake.messages[location]
         created = msg.created_json
@@ -275,6 +293,9 @@ class GmailHarness(Harness):
 
     async def agent_deletes(self, location: str) -> None:
         self.fake.agent_deletes(location)
+
+    async def agent_edits(self, location: str, *, old: bytes, new: bytes) -> None:
+        self.fake.agent_edits(location, old=old, new=new)
 
     async def note_headers(self, location: str) -> tuple[email.message.Message, bool]:
         msg = self.fake.messages[location]

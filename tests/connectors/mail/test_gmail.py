@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from agent.models import Note
 from agent.parsing import parse_email
-from connectors.mail.base import MailConfigError, MemorySyncState
+from connectors.mail.base import MailAuthError, MailConfigError, MailRateLimitedError, MemorySyncState
 from connectors.mail.gmail import GmailMailbox
 from connectors.mail.oauth import GoogleRefreshToken, GoogleServiceAccount
 from tests.connectors.mail import fake_gmail
@@ -147,3 +147,37 @@ def test_config_needs_named_secrets(tmp_path: object) -> None:
                                    environ={"GS": "s", "GR": "r"})
     assert box.user == "ops@x.example"
 
+
+
+class _Sleeps:
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+async def test_403_user_rate_limit_is_retried_with_backoff_not_taken_as_forbidden(
+        mock_router: respx.MockRouter) -> None:
+    fake = fake_gmail.FakeGmail(mock_router)
+    sleeps = _Sleeps()
+    box = _box(MemorySyncState(), sleep=sleeps)
+    fake.throttle_next = 2
+    await box.fetch_new()  # profile: two 403 userRateLimitExceeded, then 200
+    assert sleeps.calls == [0.5, 1.0] and box.http.calls == 3
+    fake.throttle_next = 100
+    with pytest.raises(MailRateLimitedError) as info:
+        await box.fetch_new()
+    assert info.value.retryable
+    assert fake.violations == []
+
+
+async def test_a_real_403_is_an_auth_error(mock_router: respx.MockRouter) -> None:
+    fake = fake_gmail.FakeGmail(mock_router)
+    fake.fail_next.append(fake_gmail.google_error(
+        403, "insufficientPermissions", "Request had insufficient authentication scopes.", "PERMISSION_DENIED"))
+    sleeps = _Sleeps()
+    box = _box(MemorySyncState(), sleep=sleeps)
+    with pytest.raises(MailAuthError):
+        await box.fetch_new()
+    assert sleeps.calls == [] and box.http.calls == 1  # not retried

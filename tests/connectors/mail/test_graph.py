@@ -213,6 +213,25 @@ async def test_subscriptions_are_created_renewed_before_expiry_and_recreated(moc
     assert await box.wait_for_changes(timeout=0.01) is True  # lifecycle events wake the runner
 
 
+async def test_missed_notifications_resync_with_the_stored_delta_link(mock_router: respx.MockRouter) -> None:
+    fake = fake_graph.FakeGraph(mock_router)
+    state = MemorySyncState()
+    box = _box(state)
+    await box.fetch_new()
+    fake.deliver(make_email(message_id="<seen@c.example>"))
+    assert len(await _ingest(box, state)) == 1
+    link = await state.get(key="graph:delta:inbox")
+    fake.deliver(make_email(message_id="<missed@c.example>"))  # its change notification never arrived
+    await box.handle_push(event=PushEvent(kind=PushKind.MISSED, subscription_id="7f105c7d"))
+    assert await box.wait_for_changes(timeout=0.01) is True  # the runner wakes up and syncs now
+    before = len(mock_router.calls)
+    items = await _ingest(box, state)
+    assert [parse_email(raw=i.raw).message_id for i in items] == ["<missed@c.example>"]
+    delta = mock_router.calls[before].request
+    assert str(delta.url) == link  # from the stored deltaLink, not a full resync
+    assert fake.violations == []
+
+
 def test_certificate_auth_signs_a_client_assertion_with_the_thumbprint() -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

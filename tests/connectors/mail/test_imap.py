@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import time
 
+import aioimaplib
 import pytest
+from pydantic import SecretStr
 
 from agent.parsing import parse_email
 from connectors.mail.base import MemorySyncState
+from connectors.mail.imap import ImapMailbox
 from tests.connectors.mail.dovecot import Dovecot
 from tests.connectors.mail.harness import ImapHarness
+from tests.connectors.mail.test_conformance import _draft
 from tests.helpers import make_email
 
 pytestmark = pytest.mark.anyio
@@ -41,6 +45,35 @@ async def test_uidvalidity_change_resyncs_without_reprocessing_known_messages(im
 async def test_special_use_folders_are_found_by_flag(imap: ImapHarness) -> None:
     assert await imap.provider._folder("drafts") == "Drafts"
     assert await imap.provider._folder("sent") == "Sent"
+
+
+async def test_special_use_flags_win_over_folder_names() -> None:
+    """A localized server: the folders are found by their RFC 6154 flags, not by the English names."""
+    box = ImapMailbox(name="ops", address="ops@x.example", host="127.0.0.1", port=1, username="u",
+                      password=SecretStr("p"), security="none")
+    lines = [b'(\\HasNoChildren) "/" INBOX', b'(\\HasNoChildren \\Drafts) "/" "Entw&APw-rfe"',
+             b'(\\HasNoChildren \\Sent) "/" "Gesendete Elemente"', b'(\\HasNoChildren) "/" Drafts',
+             b"LIST completed"]
+
+    async def listed(command: str, *args: object, **kw: object) -> aioimaplib.Response:
+        assert command == "list"
+        return aioimaplib.Response("OK", lines)
+
+    box._ok = listed  # type: ignore[method-assign]
+    assert await box._folder("drafts") == "Entw&APw-rfe"  # modified UTF-7, passed back to the server as is
+    assert await box._folder("sent") == "Gesendete Elemente"
+
+
+async def test_draft_is_appended_to_drafts_with_the_draft_flag(imap: ImapHarness) -> None:
+    await imap.deliver(make_email(message_id="<flag@c.example>"))
+    [item] = await imap.ingest()
+    location = await imap.provider.post_draft(inbound=parse_email(raw=item.raw), draft=_draft("d-flag"))
+    folder, ids = location.split("/", 1)
+    assert folder == "Drafts"
+    async with imap.client() as c:
+        await c.select(folder)
+        fetched = await c.uid("fetch", ids.split(":")[1], "(FLAGS)")
+    assert b"\\Draft" in fetched.lines[0]
 
 
 async def test_idle_wakes_up_on_new_mail_within_a_second(imap: ImapHarness) -> None:
