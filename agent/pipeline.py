@@ -29,6 +29,7 @@ from agent.ports import MailboxPort, MessageStore
 from agent.profile import MailboxProfile
 from agent.references import extract_references
 from agent.retrieval import ThreadIndex, similar_threads
+from agent.supersede import Superseded, supersede
 
 log = logging.getLogger(__name__)
 DRAFT_NAMESPACE = uuid.UUID("6f1d3c1e-5b7a-4f1e-9a51-2f0c8e4d7b10")
@@ -108,6 +109,28 @@ async def analyze(*, email: Email, draft_id: str, deps: PipelineDeps) -> Analysi
                           similar=similar, draft=draft, note=note)
 
 
+async def replace_older_drafts(
+    *, message_pk: int, store: MessageStore, mailbox: MailboxPort, deps: PipelineDeps
+) -> None:
+    """The customer wrote again: remove the thread's older drafts that nobody touched.
+
+    An edited older draft is the agent's work and stays; a draft already gone is left to
+    acceptance logging (sent or discarded). Failing here never undoes the new draft: the
+    older one stays in the mailbox and is logged.
+    """
+    if not deps.profile.replace_untouched_drafts:
+        return
+    for older in await store.older_drafts(message_pk=message_pk):
+        try:
+            outcome = await supersede(provider=mailbox, draft_id=older.draft_id, posted_body=older.body)
+        except Exception:
+            log.warning("older draft not replaced", exc_info=True,
+                        extra={"message_pk": message_pk, "draft_id": older.draft_id})
+            continue
+        if outcome == Superseded.REMOVED:
+            await store.mark_superseded(draft_id=older.draft_id)
+
+
 async def process_message(
     *, message_pk: int, store: MessageStore, mailbox: MailboxPort, deps: PipelineDeps
 ) -> ProcessResult:
@@ -142,6 +165,10 @@ async def process_message(
         reason = f"{type(exc).__name__}: {exc}"
         await store.fail(message_pk=message_pk, reason=reason)
         return ProcessResult(**base, outcome=Outcome.FAILED, reason=reason, draft_id=draft_id)
+    try:  # the new draft is posted and recorded whatever happens to the older ones
+        await replace_older_drafts(message_pk=message_pk, store=store, mailbox=mailbox, deps=deps)
+    except Exception:
+        log.warning("older drafts of the thread not replaced", exc_info=True, extra={"message_pk": message_pk})
     return ProcessResult(
         **base,
         outcome=Outcome.DRAFTED,

@@ -26,6 +26,15 @@ class StoredMessage(BaseModel):
     attempts: int
 
 
+class OlderDraft(BaseModel):
+    """A posted draft of an earlier customer message in the same thread, still waiting for its outcome."""
+
+    model_config = ConfigDict(frozen=True)
+
+    draft_id: str
+    body: str
+
+
 class MessageStore(Protocol):
     async def claim(self, *, message_pk: int, lease_seconds: int, max_attempts: int) -> StoredMessage | None:
         """Move a message to ``processing`` if nobody else holds it; None when not claimable."""
@@ -36,6 +45,12 @@ class MessageStore(Protocol):
     async def mark_drafted(self, *, message_pk: int, draft_id: str, draft_location: str,
                            note_location: str) -> None: ...
 
+    async def older_drafts(self, *, message_pk: int) -> list[OlderDraft]:
+        """Posted drafts of earlier messages in this message's thread that have no outcome yet."""
+
+    async def mark_superseded(self, *, draft_id: str) -> None:
+        """Record that the draft was removed because a newer customer message replaced it."""
+
     async def quarantine(self, *, message_pk: int, reason: str) -> None: ...
 
     async def skip(self, *, message_pk: int, reason: str) -> None: ...
@@ -43,7 +58,24 @@ class MessageStore(Protocol):
     async def fail(self, *, message_pk: int, reason: str) -> None: ...
 
 
-class MailboxPort(Protocol):
+class RawMessage(Protocol):
+    """A message as a provider holds it."""
+
+    @property
+    def raw(self) -> bytes: ...
+
+
+class DraftLifecyclePort(Protocol):
+    """Reading and removing a posted draft (to replace an untouched one)."""
+
+    async def fetch_draft(self, *, draft_id: str) -> RawMessage | None:
+        """The draft as the mailbox holds it now (the agent may have edited it); None when gone."""
+
+    async def delete_draft(self, *, draft_id: str) -> bool:
+        """Remove the draft; False when it was already gone."""
+
+
+class MailboxPort(DraftLifecyclePort, Protocol):
     """Where drafts and notes go. Posting never sends anything."""
 
     async def find_draft(self, *, draft_id: str) -> str | None:

@@ -85,3 +85,5 @@ class MailboxProfile(BaseModel):
     authorization: AuthorizationPolicy = AuthorizationPolicy.STRICT
     style: StyleGuide = Field(default_factory=StyleGuide)
     languages: tuple[str, ...] = ("en", "no", "sv", "de", "da")
+    replace_untouched_drafts: bool = Field(
+        default=True, description="a new customer message replaces the thread's older draft if nobody edited it")

@@ -37,6 +37,8 @@ class MailboxConfig(BaseModel):
     prompt: str = Field(default="draft-v1", description="prompt version in prompts/llm/ for the LLM drafter")
     systems: dict[str, str] = Field(default_factory=dict, description="kind -> connector name")
     connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    replace_untouched_drafts: bool = Field(
+        default=True, description="a new customer message replaces the thread's older draft if nobody edited it")
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig,
                                        description="similar past threads: embedder, search weights, redaction")
 
@@ -61,7 +63,8 @@ class MailboxConfig(BaseModel):
 
     def profile(self) -> MailboxProfile:
         return MailboxProfile(name=self.name, address=self.address, references=self.references,
-                              authorization=self.authorization, style=self.style)
+                              authorization=self.authorization, style=self.style,
+                              replace_untouched_drafts=self.replace_untouched_drafts)
 
 
 def demo_config_path() -> Path:

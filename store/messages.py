@@ -15,7 +15,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from agent.models import AnalysisResult
-from agent.ports import StoredMessage
+from agent.ports import OlderDraft, StoredMessage
 from store import audit
 
 _CLAIMABLE = (
@@ -135,18 +135,32 @@ class MessageRepository:
                 (draft_location, note_location, draft_id),
             )
             await self._set_state(cur, message_pk, "drafted", None)
-            # an older draft of the same thread that nobody used is superseded by this one
-            await cur.execute(
-                "WITH old AS (UPDATE drafts d SET status = 'superseded' FROM messages m, messages me "
-                "WHERE me.id = %(pk)s AND m.id = d.message_id AND m.thread_id = me.thread_id AND m.id <> me.id "
-                "AND d.status = 'posted' RETURNING d.draft_id) "
-                "INSERT INTO acceptance_events (draft_id, outcome) SELECT draft_id, 'superseded' FROM old "
-                "ON CONFLICT (draft_id) DO NOTHING",
-                {"pk": message_pk},
-            )
             await audit.record(cur, action="draft_posted", mailbox_id=await self._mailbox_id(cur, message_pk),
                                message_id=message_pk,
                                detail={"draft_id": draft_id, "location": draft_location, "note": note_location})
+
+    async def older_drafts(self, *, message_pk: int) -> list[OlderDraft]:
+        async with self._pool.connection() as conn, conn.cursor() as cur:
+            await cur.execute(
+                "SELECT d.draft_id, d.body FROM drafts d JOIN messages m ON m.id = d.message_id "
+                "JOIN messages me ON me.id = %(pk)s AND me.thread_id = m.thread_id "
+                "WHERE m.id < me.id AND d.status = 'posted' "
+                "ORDER BY d.posted_at",
+                {"pk": message_pk},
+            )
+            return [OlderDraft(draft_id=str(r["draft_id"]), body=r["body"]) for r in await cur.fetchall()]
+
+    async def mark_superseded(self, *, draft_id: str) -> None:
+        async with self._pool.connection() as conn, conn.cursor() as cur:
+            await cur.execute("UPDATE drafts SET status = 'superseded' WHERE draft_id = %s AND status = 'posted' "
+                              "RETURNING mailbox_id, message_id", (draft_id,))
+            row = await cur.fetchone()
+            if row is None:
+                return
+            await cur.execute("INSERT INTO acceptance_events (draft_id, outcome) VALUES (%s, 'superseded') "
+                              "ON CONFLICT (draft_id) DO NOTHING", (draft_id,))
+            await audit.record(cur, action="draft_superseded", mailbox_id=row["mailbox_id"],
+                               message_id=row["message_id"], detail={"draft_id": draft_id})
 
     async def quarantine(self, *, message_pk: int, reason: str) -> None:
         await self._finish(message_pk, "quarantined", reason)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.parsing import parse_email
-from connectors.mail.lifecycle import Superseded, supersede
+from agent.supersede import Superseded, supersede
 from tests.connectors.mail.harness import Harness
 from tests.connectors.mail.test_conformance import _draft
 from tests.helpers import make_email

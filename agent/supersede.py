@@ -1,4 +1,4 @@
-"""Draft lifecycle across providers: never overwrite the agent's edits, replace an untouched draft.
+"""Replacing an older draft when the customer writes again: never the agent's edits, only an untouched one.
 
 When a new customer message arrives in a thread whose older shipdraft draft
 is still waiting, the older draft answers a question that has moved on.
@@ -16,7 +16,7 @@ from enum import StrEnum
 from agent.acceptance import comparable_text
 from agent.errors import ParseError
 from agent.parsing import parse_email
-from connectors.mail.base import MailProvider
+from agent.ports import DraftLifecyclePort
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,9 @@ class Superseded(StrEnum):
     DISABLED = "disabled"  # the mailbox does not replace drafts
 
 
-async def supersede(*, provider: MailProvider, draft_id: str, posted_body: str, enabled: bool = True) -> Superseded:
+async def supersede(
+    *, provider: DraftLifecyclePort, draft_id: str, posted_body: str, enabled: bool = True
+) -> Superseded:
     """Remove the older draft ``draft_id`` if it is exactly as posted; report what happened."""
     if not enabled:
         return Superseded.DISABLED
