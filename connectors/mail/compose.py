@@ -27,7 +27,7 @@ _HEADERS = email.parser.BytesHeaderParser(policy=email.policy.compat32)
 def _threaded(inbound: Email, *, mailbox_address: str, mailbox_name: str) -> EmailMessage:
     msg = EmailMessage(policy=email.policy.default)
     msg["From"] = email.utils.formataddr((mailbox_name, mailbox_address))
-    msg["Date"] = email.utils.formatdate(localtime=False)
+    msg["Date"] = email.utils.formatdate(usegmt=True)  # "+0000"-equivalent; "-0000" would mean "zone unknown"
     msg["In-Reply-To"] = inbound.message_id
     msg["References"] = " ".join((*inbound.references, inbound.message_id))
     return msg
