@@ -230,29 +230,19 @@ class HttpSystem:
         self.breaker.record_success()
         return result
 
-    async def _with_retries(self, method: str, url: str, *, params: Mapping[str, Any] | None, json: Any,
-                            headers: Mapping[str, str] | None) -> tuple[httpx.Response, Any]:
-        attempt = 0
-        while True:
-            try:
-                return await self._attempt(method, url, params=params, json=json, headers=headers)
-            except RetryableError as error:
-                attempt += 1
-                if attempt > self.options.retries or not self._should_retry(error):
-                    raise
-                wait = self._wait(error, attempt=attempt)
-                log.info("retrying", extra={"system": self.name, "attempt": attempt,
-                                            "error": type(error).__name__, "wait": round(wait, 3)})
-                await self._sleep(wait)
+    async def send(self, method: str, url: str, *, params: Mapping[str, Any] | None = None, json: Any = None,
+                   content: bytes | None = None, headers: Mapping[str, str] | None = None) -> httpx.Response:
+        """One raw attempt on this system's client: its auth, transport, concurrency limit and timeout.
 
-    async def _attempt(self, method: str, url: str, *, params: Mapping[str, Any] | None, json: Any,
-                       headers: Mapping[str, str] | None) -> tuple[httpx.Response, Any]:
+        Transport failures become the error tree; the status and body are the caller's (for wire formats
+        other than JSON, e.g. Odoo XML-RPC: map statuses with ``error_for_response``, retry with
+        ``should_retry`` / ``retry_wait``).
+        """
         async with self._limit:
-            started = time.perf_counter()
             try:
                 async with asyncio.timeout(self.options.timeout):
-                    response = await self._client.request(method, url, params=dict(params) if params else None,
-                                                          json=json, headers=headers)
+                    return await self._client.request(method, url, params=dict(params) if params else None,
+                                                      json=json, content=content, headers=headers)
             except (TimeoutError, httpx.TimeoutException) as exc:
                 raise ConnectorTimeoutError(f"{self.system}: no answer within {self.options.timeout:g} s",
                                             system=self.name) from exc
@@ -261,6 +251,26 @@ class HttpSystem:
                                          system=self.name, setting=f"connectors.{self.name}.base_url") from exc
             except httpx.TransportError as exc:
                 raise RetryableError(f"{self.system} unreachable ({type(exc).__name__})", system=self.name) from exc
+
+    async def _with_retries(self, method: str, url: str, *, params: Mapping[str, Any] | None, json: Any,
+                            headers: Mapping[str, str] | None) -> tuple[httpx.Response, Any]:
+        attempt = 0
+        while True:
+            try:
+                return await self._attempt(method, url, params=params, json=json, headers=headers)
+            except RetryableError as error:
+                attempt += 1
+                if attempt > self.options.retries or not self.should_retry(error):
+                    raise
+                wait = self.retry_wait(error, attempt=attempt)
+                log.info("retrying", extra={"system": self.name, "attempt": attempt,
+                                            "error": type(error).__name__, "wait": round(wait, 3)})
+                await self._sleep(wait)
+
+    async def _attempt(self, method: str, url: str, *, params: Mapping[str, Any] | None, json: Any,
+                       headers: Mapping[str, str] | None) -> tuple[httpx.Response, Any]:
+        started = time.perf_counter()
+        response = await self.send(method, url, params=params, json=json, headers=headers)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("http call", extra={"system": self.name, "method": method, "path": response.request.url.path,
                                           "status": response.status_code,
@@ -280,13 +290,14 @@ class HttpSystem:
         raise error_for_response(response, system=self.system, name=self.name,
                                  auth_setting=self.auth.setting if self.auth else "", clock=time.time)
 
-    def _wait(self, error: RetryableError, *, attempt: int) -> float:
+    def retry_wait(self, error: RetryableError, *, attempt: int) -> float:
         """``Retry-After`` when the system said (capped), else full-jitter exponential backoff."""
         if error.retry_after is not None:
             return min(float(error.retry_after), self.options.max_retry_after)
         return random.uniform(0, min(self.options.backoff_max, self.options.backoff * 2 ** (attempt - 1)))
 
-    def _should_retry(self, error: RetryableError) -> bool:
+    def should_retry(self, error: RetryableError) -> bool:
+        """Whether a retryable error may be retried: not an open circuit, nor a too long ``Retry-After``."""
         if isinstance(error, CircuitOpenError):
             return False
         return error.retry_after is None or error.retry_after <= self.options.max_retry_after

@@ -19,10 +19,12 @@ Used by every Odoo adapter (``connectors.erp.odoo`` for ``sale.order``, the WMS 
   login, key, {})`` once (the uid is kept by this client), then ``/xmlrpc/2/object``
   ``execute_kw(db, uid, key, model, "search_read", [domain], {"fields", "limit", "order"})``.
   Payloads are built and parsed with the standard library (``xmlrpc.client.dumps``/``loads``) and sent
-  with httpx, so tests mock them with respx. A ``<fault>`` about access or credentials becomes a
+  on the system's own client (``HttpSystem.send``: its transport, concurrency limit and timeout), so
+  tests mock them with respx. A ``<fault>`` about access or credentials becomes a
   ``ConfigurationError``, any other fault a ``SystemError_``; ``authenticate`` answering ``false`` is a
   ``ConfigurationError`` naming the login and key settings. Calls share the system's breaker and
-  timeout and retry transient failures like ``HttpSystem`` does.
+  timeout and retry transient failures like ``HttpSystem`` does (``Retry-After`` honoured up to
+  ``max_retry_after``, longer fails at once).
 
 Values keep Odoo's conventions: many2one fields are ``[id, "name"]``, empty fields are ``false``,
 datetimes are naive UTC strings ``"YYYY-MM-DD HH:MM:SS"``.
@@ -31,18 +33,18 @@ datetimes are naive UTC strings ``"YYYY-MM-DD HH:MM:SS"``.
 from __future__ import annotations
 
 import asyncio
-import random
 import xmlrpc.client
 from collections.abc import Sequence
 from typing import Any, Literal
+from xml.parsers.expat import ExpatError
 
-import httpx
 from pydantic import SecretStr
 
-from connectors.base import ConfigurationError, ConnectorError, ConnectorTimeoutError, RetryableError, SystemError_
+from connectors.base import ConfigurationError, ConnectorError, RetryableError, SystemError_
 from connectors.http import HttpSystem, error_for_response
 
 Protocol = Literal["json2", "xmlrpc"]
+_XML_HEADERS = {"Content-Type": "text/xml", "Accept": "text/xml"}
 _ACCESS_FAULTS = ("AccessDenied", "Access Denied", "AccessError", "access denied", "Invalid apikey")
 
 
@@ -63,7 +65,7 @@ def xmlrpc_result(content: bytes, *, system: str, name: str, setting: str) -> An
             raise ConfigurationError(f"{system}: Odoo refused access ({summary[:160]}); check {setting}",
                                      system=name, setting=setting) from None
         raise SystemError_(f"{system}: Odoo fault: {summary}", system=name) from None
-    except (ValueError, xmlrpc.client.ResponseError) as exc:
+    except (ValueError, ExpatError, xmlrpc.client.ResponseError) as exc:  # ExpatError is no ValueError
         raise SystemError_(f"{system}: answer is not XML-RPC", system=name) from exc
     return value
 
@@ -81,7 +83,6 @@ class OdooRpc:
                                      system=system.name, setting=f"{self.setting}.login")
         self._uid: int | None = None
         self._uid_lock = asyncio.Lock()
-        self._xml: httpx.AsyncClient | None = None
 
     def __repr__(self) -> str:
         return f"<OdooRpc {self.system.name} {self.protocol}>"
@@ -106,8 +107,7 @@ class OdooRpc:
         return [r for r in rows if isinstance(r, dict)]
 
     async def aclose(self) -> None:
-        if self._xml is not None:
-            await self._xml.aclose()
+        """Nothing of its own to close: calls go through the system's client (closed by the system)."""
 
     # ------------------------------------------------------------------ XML-RPC
 
@@ -124,18 +124,9 @@ class OdooRpc:
                 self._uid = uid
             return self._uid
 
-    def _client(self) -> httpx.AsyncClient:
-        if self._xml is None:
-            opts = self.system.options
-            self._xml = httpx.AsyncClient(
-                base_url=self.system.base_url, verify=opts.verify_tls, follow_redirects=False,
-                timeout=httpx.Timeout(opts.timeout, connect=opts.connect_timeout),
-                headers={"Content-Type": "text/xml", "User-Agent": "shipdraft", **opts.headers})
-        return self._xml
-
     async def _xmlrpc(self, path: str, method: str, params: tuple[Any, ...]) -> Any:
         body = xmlrpc_request(method, params)
-        breaker = self.system.breaker
+        system, breaker = self.system, self.system.breaker
         breaker.before_call()
         attempt = 0
         while True:
@@ -143,30 +134,23 @@ class OdooRpc:
                 value = await self._xml_attempt(path, body)
             except RetryableError as error:
                 attempt += 1
-                if attempt > self.system.options.retries:
+                if attempt > system.options.retries or not system.should_retry(error):
                     breaker.record_failure(error)
                     raise
-                opts = self.system.options
-                await self.system._sleep(error.retry_after if error.retry_after is not None and
-                                         error.retry_after <= opts.max_retry_after else
-                                         random.uniform(0, min(opts.backoff_max, opts.backoff * 2 ** (attempt - 1))))
+                await system._sleep(system.retry_wait(error, attempt=attempt))
                 continue
             except ConnectorError as error:
                 breaker.record_failure(error)
+                raise
+            except BaseException:
+                breaker.record_abandoned()
                 raise
             breaker.record_success()
             return value
 
     async def _xml_attempt(self, path: str, body: bytes) -> Any:
         system = self.system
-        try:
-            async with asyncio.timeout(system.options.timeout):
-                response = await self._client().post(path, content=body)
-        except (TimeoutError, httpx.TimeoutException) as exc:
-            raise ConnectorTimeoutError(f"{system.system}: no answer within {system.options.timeout:g} s",
-                                        system=system.name) from exc
-        except httpx.TransportError as exc:
-            raise RetryableError(f"{system.system} unreachable ({type(exc).__name__})", system=system.name) from exc
+        response = await system.send("POST", path, content=body, headers=_XML_HEADERS)
         if not response.is_success:
             raise error_for_response(response, system=system.system, name=system.name,
                                      auth_setting=f"{self.setting}.api_key")

@@ -23,11 +23,18 @@ from tests.connectors.erp import test_dynamics_fo as fo
 from tests.connectors.erp import test_netsuite as netsuite
 from tests.connectors.fixtures import Known
 from tests.connectors.test_conformance import (  # noqa: F401  (collected here with this module's subject)
+    NO_CACHE,
     Subject,
+    test_5xx_then_success,
+    test_401_names_the_setting,
+    test_429_retry_after_is_waited_out,
+    test_429_retry_after_too_long_is_rate_limited,
     test_configured_timeout_is_respected,
     test_failures_arrive_as_the_error_tree,
+    test_malformed_body,
     test_not_found_is_none_or_empty,
     test_other_customers_records_carry_their_owner,
+    test_partial_data,
     test_records_are_normalized_and_sourced,
     test_serves_the_kinds_it_implements,
 )
@@ -89,6 +96,9 @@ async def subject(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
             connector=case.factory(name="erp", config=case.config, context={}), known=case.known, serves={Kind.ERP},
             unreachable=lambda: variant(base_url="https://down.nordkyst.example", retries=1, backoff=0),
             misconfigured=wrong_secret,
-            slow=lambda timeout: variant(base_url="https://slow.nordkyst.example", timeout=timeout, retries=0))
+            slow=lambda timeout: variant(base_url="https://slow.nordkyst.example", timeout=timeout, retries=0),
+            faulty=lambda transport, sleep: case.factory(name="faulty", config={**case.config, **NO_CACHE}, context={},
+                                                         transport=transport, sleep=sleep),
+            secrets=tuple(case.env.values()))
         yield made
         await made.connector.aclose()

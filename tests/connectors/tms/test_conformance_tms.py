@@ -28,11 +28,25 @@ from connectors.tms.project44 import Project44Tracker
 from connectors.tms.ups import UpsTracker
 from tests.connectors.fixtures import Known
 from tests.connectors.test_conformance import (  # noqa: F401  (collected here with this module's subject)
+    MALFORMED,
+    NO_CACHE,
     Subject,
+    check_5xx_then_success,
+    check_401_names_the_setting,
+    check_429_retry_after_is_waited_out,
+    check_429_retry_after_too_long_is_rate_limited,
+    check_malformed_body,
+    check_partial_data,
+    test_5xx_then_success,
+    test_401_names_the_setting,
+    test_429_retry_after_is_waited_out,
+    test_429_retry_after_too_long_is_rate_limited,
     test_configured_timeout_is_respected,
     test_failures_arrive_as_the_error_tree,
+    test_malformed_body,
     test_not_found_is_none_or_empty,
     test_other_customers_records_carry_their_owner,
+    test_partial_data,
     test_records_are_normalized_and_sourced,
     test_serves_the_kinds_it_implements,
 )
@@ -100,7 +114,10 @@ async def subject(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
             connector=case.factory(name="tms", config=case.config, context={}), known=case.known, serves={Kind.TMS},
             unreachable=lambda: variant(base_url="https://down.nordkyst.example", retries=1, backoff=0),
             misconfigured=wrong_secret,
-            slow=lambda timeout: variant(base_url="https://slow.nordkyst.example", timeout=timeout, retries=0))
+            slow=lambda timeout: variant(base_url="https://slow.nordkyst.example", timeout=timeout, retries=0),
+            faulty=lambda transport, sleep: case.factory(name="faulty", config={**case.config, **NO_CACHE}, context={},
+                                                         transport=transport, sleep=sleep),
+            secrets=tuple(case.env.values()))
         yield made
         await made.connector.aclose()
 
@@ -179,3 +196,43 @@ async def test_dhl_configured_timeout_is_respected(dhl_router: respx.MockRouter)
         await slow.track(kind=ReferenceKind.TRACKING_NUMBER, value=DHL_MINE)
     assert time.perf_counter() - started < 1.5
     await slow.aclose()
+
+
+@pytest.fixture
+def dhl_subject(dhl_router: respx.MockRouter) -> Subject:
+    """DHL for the HTTP fault promises: the known lookup is ``track`` of a tracking number."""
+
+    async def track_mine(tracker: Any) -> list[Any]:
+        return await tracker.track(kind=ReferenceKind.TRACKING_NUMBER, value=DHL_MINE)
+
+    return Subject(connector=None, known=_known("", ""), serves={Kind.TMS},  # the fields below are what is used
+                   unreachable=_dhl, misconfigured=_dhl, slow=_dhl, lookup=track_mine,
+                   secrets=tuple(dhl.DHL_ENV.values()),
+                   faulty=lambda transport, sleep: DhlTracker(name="faulty", config={**dhl.DHL_CONFIG, **NO_CACHE},
+                                                              context={}, transport=transport, sleep=sleep))
+
+
+async def test_dhl_429_retry_after_is_waited_out(dhl_subject: Subject) -> None:
+    await check_429_retry_after_is_waited_out(dhl_subject)
+
+
+async def test_dhl_429_retry_after_too_long_is_rate_limited(dhl_subject: Subject) -> None:
+    await check_429_retry_after_too_long_is_rate_limited(dhl_subject)
+
+
+async def test_dhl_5xx_then_success(dhl_subject: Subject) -> None:
+    await check_5xx_then_success(dhl_subject)
+
+
+async def test_dhl_401_names_the_setting(dhl_subject: Subject) -> None:
+    await check_401_names_the_setting(dhl_subject)
+
+
+@pytest.mark.parametrize("body", sorted(MALFORMED))
+async def test_dhl_malformed_body(dhl_subject: Subject, body: str) -> None:
+    await check_malformed_body(dhl_subject, body)
+
+
+@pytest.mark.parametrize("drop", [True, False], ids=["absent", "null"])
+async def test_dhl_partial_data(dhl_subject: Subject, drop: bool) -> None:
+    await check_partial_data(dhl_subject, drop)
