@@ -30,8 +30,8 @@ _RULES: dict[Intent, tuple[str, ...]] = {
         r"hvornår", r"när\b.{0,50}\b(kommer|anländ|lever|fram|kan vi)", r"var är", r"beräknad",
         r"leveranstid", r"leveringstid", r"räkna med",
         # de
-        r"wann\b.{0,50}\b(kommt|kommen|ankomm|liefer|eintreff|zugestellt|da)", r"ankunft", r"voraussichtlich",
-        r"wo (ist|bleibt|befinde)", r"liefertermin (für|von|des|der)", r"eintreffen",
+        r"wann\b.{0,50}\b(kommt|kommen|ankomm|liefer|geliefert|eintreff|zugestellt|da)", r"ankunft", r"voraussichtlich",
+        r"wo (ist|bleibt|befinde)", r"liefertermin (für|von|des|der)", r"eintreffen", r"bis wann",
         # fi
         r"milloin", r"arvioitu", r"saapumis", r"missä (on|ovat|viipyy)", r"toimitusaika",
         # nl
@@ -52,7 +52,10 @@ _RULES: dict[Intent, tuple[str, ...]] = {
         r"gdzie (jest|są)",
     ),
     Intent.STATUS_REQUEST: (
-        r"\bstatus\b", r"update on", r"any (news|update)", r"has .{0,30}(shipped|been sent|left)",
+        r"\bstatus\b", r"update (on|about|regarding|for|zur|zum|zu (der|dem|unserer|unserem))\b",
+        r"\b(any|an|ein|some) update\b", r"any (news|update)", r"has .{0,30}(shipped|been sent|left)",
+        r"how far (along )?(is|are)", r"hvor langt", r"hur långt", r"hvor langt er",
+        r"har (ni|dere|du|i) (skickat|sendt|afsendt)", r"(haben|habt) (sie|ihr) .{0,30}(verschickt|versandt)",
         r"been (shipped|dispatched)", r"in production", r"on (track|schedule)",
         r"sendt\b", r"skickats", r"afsendt", r"versendet", r"verschickt", r"stand (der|unserer|unseres|ihrer|ihres)",
         r"oppdatering", r"uppdatering", r"opdatering", r"hvordan (går det|ligger det an)", r"hur går det",
@@ -86,6 +89,7 @@ _RULES: dict[Intent, tuple[str, ...]] = {
     ),
     Intent.CANCELLATION: (
         r"\bcancel(?!led)", r"kanseller(?!t)", r"avbestill(?!t)", r"annuller(?!et)", r"avbeställ(?!d)",
+        r"afbestil(?!t)", r"makuler(?!ad|t)",
         r"stornieren", r"storniere\b", r"stornierung (von|des|der|für|unser)", r"annulla(?!t)",
         r"annuler", r"\banul(ar|en|e|amos)\b", r"cancelar", r"cancella", r"anulowa",
         r"peruut", r"peru(ta|mme|tamme)\b",
@@ -154,7 +158,10 @@ _DOCUMENT_NOUNS = re.compile(
     r"zustellnachweis|ablieferbeleg|ablieferungsnachweis|frachtbrief|ursprungszeugnis|dokument|"
     r"sertifikat|certifikat|zertifikat|unterlagen|temperaturlogg|temperature log|"
     r"toimitustodistu|laskun kopio|kopio laskusta|pakkauslista|rahtikirja|asiakirj|"
-    r"afleverbewijs|kopie (van de )?factuur|paklijst|vrachtbrief|\bdocumenten\b|"
+    r"afleverbewijs|kopie (van de )?factuur|paklijst|pakbon|vrachtbrief|\bdocumenten\b|"
+    r"(send|resend|forward|sende|skicka|senden|schicken|zusenden|sturen|toesturen|envoyer|renvoyer|enviar|"
+    r"reenviar|inviare|przesła\w*|lähettä\w*)\b.{0,25}\b(invoice|faktur\w*|rechnung|lasku\w*|factu\w*|"
+    r"fattur\w*|fatura)|"
     r"preuve de livraison|copie de (la )?facture|liste de colisage|lettre de voiture|documents?\b|"
     r"prueba de entrega|copia de (la )?factura|lista de (empaque|embalaje)|albarán|documentos?\b|"
     r"prova di consegna|copia (della )?fattura|lista di imballaggio|\bddt\b|documenti\b|"
@@ -208,6 +215,17 @@ _ORDER = (Intent.ETA_REQUEST, Intent.STATUS_REQUEST, Intent.DELIVERY_CHANGE, Int
           Intent.DAMAGE_OR_CLAIM, Intent.DOCUMENTS_REQUEST, Intent.BOOKING_REQUEST, Intent.COMPLAINT)
 
 
+# "Thanks for the update" acknowledges a status, it does not ask for one: removed before the rules run.
+_THANKS = re.compile(
+    r"(?:thanks?|thank you|many thanks|takk|tack|tak|danke|vielen dank|bedankt|dank je|dank u|merci|gracias|"
+    r"grazie|obrigad[oa]|dziękuję|dzięki|kiitos)\s+(?:(?:for|för|für|voor|pour|por|per|pela|pelo|za)\s+)?"
+    r"(?:(?:the|your|this|das|die|den|de|la|l'|el|il|o|a|din|deres|dere|ditt|er|jeres)\s+)?"
+    r"(?:update|oppdatering\w*|uppdatering\w*|opdatering\w*|aktualisierung|mise à jour|actualización|"
+    r"aggiornamento|atualização|aktualizacj\w*|päivityksestä|status ?update|info\w*|rückmeldung|svar\w*|"
+    r"reply|response)"
+)
+
+
 class IntentClassifier(Protocol):
     """What the customer asks for in one email; several intents may apply, ``other`` when none does."""
 
@@ -219,7 +237,7 @@ class RuleIntentClassifier:
 
     def classify(self, *, email: Email) -> tuple[Intent, ...]:
         subject = _strip_prefixes(email.subject)
-        text = f"{subject}\n\n{email.reply_text}"[:_MAX_CHARS].lower()
+        text = _THANKS.sub(" ", f"{subject}\n\n{email.reply_text}"[:_MAX_CHARS].lower())
         found = []
         for intent in _ORDER:
             if intent == Intent.DOCUMENTS_REQUEST:

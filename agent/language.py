@@ -19,8 +19,9 @@ from typing import Any
 SUPPORTED = ("en", "no", "sv", "da", "fi", "de", "nl", "fr", "es", "it", "pt", "pl")
 _SCANDINAVIAN = frozenset({"no", "sv", "da"})
 _MIN_LETTERS = 6  # fewer letters than this: not enough to tell, give the default
-_SURE = 0.92
-_MODEL_CHARS = 600  # py3langid reads this much: enough for a business email, and its cost grows with length  # py3langid probability above which the Scandinavian tie-break is not consulted
+_SURE = 0.92  # py3langid probability above which the Scandinavian tie-break is not consulted
+_PLAUSIBLE = 0.10  # a Scandinavian language below this model probability does not compete in the tie-break
+_MODEL_CHARS = 600  # py3langid reads this much: enough for a business email, and its cost grows with length
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -65,7 +66,10 @@ def detect_language(*, text: str, default: str = "en") -> str:
     best, p_best = ranked[0]
     second = ranked[1][0] if len(ranked) > 1 else best
     if best in _SCANDINAVIAN and second in _SCANDINAVIAN and p_best < _SURE:
-        return _scandinavian(tokens, sample.lower(), fallback=best)
+        # only the languages the model finds plausible compete: one Swedish-only word must not turn a
+        # text the model reads as Norwegian or Danish into Swedish
+        plausible = frozenset(lang for lang, p in ranked if lang in _SCANDINAVIAN and p >= _PLAUSIBLE)
+        return _scandinavian(tokens, sample.lower(), fallback=best, candidates=plausible | {best, second})
     return best
 
 
@@ -77,11 +81,11 @@ def _rank(text: str) -> list[tuple[str, float]]:
     return sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
 
 
-def _scandinavian(tokens: list[str], lowered: str, *, fallback: str) -> str:
-    scores = {lang: sum(1.0 for t in tokens if t in words) for lang, words in _ONLY.items()}
+def _scandinavian(tokens: list[str], lowered: str, *, fallback: str, candidates: frozenset[str]) -> str:
+    scores = {lang: sum(1.0 for t in tokens if t in words) for lang, words in _ONLY.items() if lang in candidates}
     chars = set(lowered)
     for lang, letters in _LETTERS.items():
-        if chars & letters:
+        if lang in scores and chars & letters:
             scores[lang] += 0.5
     ordered = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
     if ordered[0][1] > ordered[1][1] and ordered[0][1] >= 1:

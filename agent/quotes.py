@@ -33,7 +33,8 @@ _ORIGINAL = (
     r"original\s+message|opprinnelig\s+melding|ursprüngliche\s+nachricht|ursprungligt\s+meddelande|"
     r"oprindelig\s+meddelelse|alkuperäinen\s+viesti|oorspronkelijk\s+bericht|message\s+d'origine|"
     r"mensaje\s+original|messaggio\s+originale|mensagem\s+original|wiadomość\s+oryginalna|"
-    r"original\s+meddelelse|originalmeddelande|opprinnelig\s+e-post"
+    r"original\s+meddelelse|originalmeddelande|opprinnelig\s+e-post|oryginalna\s+wiadomość|"
+    r"originele\s+bericht|alkuperäinen\s+sähköposti"
 )
 _FORWARD = (
     r"forwarded\s+message|videresendt\s+melding|videresendt\s+(?:besked|meddelelse)|"
@@ -62,9 +63,24 @@ _OTHER_FIELD = re.compile(
     r"to|til|an|till|à|para|a|aan|do|vastaanottaja|destinataire|"
     r"subject|emne|betreff|ämne|objet|asunto|oggetto|assunto|temat|aihe|onderwerp|"
     r"cc|kopi|kopia|kopie|copie)\s*\*?\s*:", re.IGNORECASE)
+# Apple Mail writes "... heeft <name> het volgende geschreven:" (nl) and "Wiadomość napisana przez <name>
+# w dniu <date>:" (pl); Thunderbird writes "<name> pisze:" (pl).
+# The fields that make "From:" lines a header block and not a route ("From: Oslo / To: Hamburg / Date: ...").
+_SUBJECT_FIELD = re.compile(
+    r"^\s*\*?(?:subject|emne|betreff|ämne|objet|asunto|oggetto|assunto|temat|aihe|onderwerp)\s*\*?\s*:",
+    re.IGNORECASE)
+_SENT_FIELD = re.compile(
+    r"^\s*\*?(?:sent|sendt|gesendet|skickat|envoyé|enviado(?:\s+el)?|inviato|enviada(?:\s+em)?|wysłano|"
+    r"lähetetty|verzonden|verstuurd|date|datum|dato|data|fecha|päivämäärä|päiväys)\s*\*?\s*:", re.IGNORECASE)
+_ADDRESS_VALUE = re.compile(r"@|mailto:|<[^>]+>|\[[^]]+\]")
 _WROTE = (r"wrote|skrev|schrieb|a\s+écrit|escribió|schreef|ha\s+scritto|escreveu|napisał\(a\)|napisała|"
-          r"napisał|kirjoitti|has\s+written|a\s+scris")
+          r"napisał|kirjoitti|has\s+written|a\s+scris|het\s+volgende\s+geschreven|geschreven|"
+          r"napisana\s+przez|pisze")
 _ATTRIBUTION = re.compile(rf"^(?!\s*>).{{0,240}}?\b(?:{_WROTE})\b[^\n]{{0,200}}?\s*:\s*$", re.IGNORECASE)
+# "as I wrote yesterday at 10:15:" is the customer's sentence, not an attribution line.
+_FIRST_PERSON_WROTE = re.compile(
+    rf"\b(?:i|we|jeg|vi|jag|ich|wir|je|nous|yo|io|eu|ja|my|me)\s+(?:have\s+|har\s+|habe\s+)?(?:{_WROTE})\b",
+    re.IGNORECASE)
 _DATE_OR_ADDRESS = re.compile(r"\d{1,2}[:.]\d{2}|\b(?:19|20)\d{2}\b|@")
 _BARE_ATTRIBUTION = re.compile(rf"^(?!\s*>)\s*[^\n:]{{1,80}}\b(?:{_WROTE})\s*:\s*$", re.IGNORECASE)
 
@@ -72,10 +88,12 @@ _MOBILE = re.compile(
     r"""^\s*(?:
         (?:sent|sendt|skickat|skickad|verzonden|verstuurd|wysłane|lähetetty|enviado|inviato|envoyé)
             \s+(?:from|fra|från|fr\xe5n|vanaf|van|z|desde|do|da|dal|de|depuis)\s+(?:my|min|mi|mitt|mijn|mojego|meu|mio|mon)?\s*\S.{0,40}
-      | von\s+meinem\s+.{1,40}\s+gesendet
+      | von\s+meine[mr]\S*\s+.{1,40}?\s*gesendet
       | (?:lähetetty|inviato\s+da|wysłane\s+z)\s+\S.{0,40}
-      | (?:get|hent|skaffa|hämta|få|télécharger|obtener|scarica|baixe|pobierz|hanki)\s+outlook
-            \s+(?:for|för|für|pour|para|per|dla|til|iOS).{0,30}
+      | (?:get|hent|skaffa|hämta|få|télécharger|obtenir|obtener|descargar|scarica|baixe(?:\s+o)?|
+         pobierz(?:\s+aplikację)?|hanki|download|download\s+de)\s+outlook
+            \s+(?:for|för|für|pour|para|per|dla|til|voor|iOS|Android).{0,30}
+      | sent\s+(?:with|from)\s+proton\s*mail.{0,30}
       | outlook\s+für\s+\S+\s+beziehen
     )\s*$""",
     re.IGNORECASE | re.VERBOSE,
@@ -105,7 +123,10 @@ _CONTACT = re.compile(
       | \bwww\.[\w-]+\.\w+ | https?://
       | \b(?:AS|ASA|AB|ApS|A/S|GmbH|AG|KG|Ltd|Limited|LLC|Inc|Oy|Oyj|BV|NV|SA|SAS|SARL|Srl|Lda|plc|S\.L)\.?\s*$
       | (?:B\.V\.|S\.A\.|S\.p\.A\.|S\.r\.l\.|S\.L\.|Sp\.\s*z\s*o\.o\.)\s*$
-      | \b(?:org\.?\s*nr|org\.?\s*no|vat|ust-?id|mva|moms|cvr|y-tunnus|kvk|nip)\b
+      | \b(?:org\.?\s*nr|org\.?\s*no|vat|ust-?id|mva|moms|cvr|y-tunnus|kvk|nip|krs|regon|hrb|hra|
+            amtsgericht|registergericht|handelsregister|geschäftsführer(?:in)?|sitz\s+der\s+gesellschaft|
+            foretaksregisteret|registered\s+(?:office|in)|company\s+(?:no|number|reg)|rcs|siret|siren|
+            p\.?\s*iva|partita\s+iva|cif|nif)\b
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -187,6 +208,11 @@ def _split(*, text: str, subject: str) -> tuple[str, str, str, bool]:
     while i < n:
         line = lines[i]
         kind, width = _header_at(lines, i)
+        if kind == "block":
+            # Hotmail and some webmails put "Date:" and "Subject:" above "From:": they belong to the block
+            while new and _OTHER_FIELD.match(new[-1]) and not new[-1].lstrip().startswith(">"):
+                i -= 1
+                new.pop()
         if kind == "forward" or (kind == "block" and is_forward_subject(subject)):
             is_forward = True
             forwarded.extend(lines[i:])
@@ -244,6 +270,8 @@ def _header_at(lines: list[str], i: int) -> tuple[str | None, int]:
             return "block", 1
         return None, 0
     ends_colon = stripped.endswith(":")
+    if "@" not in stripped and _FIRST_PERSON_WROTE.search(stripped):
+        return None, 0
     if ends_colon and len(stripped) <= 400 and _ATTRIBUTION.match(line) and _DATE_OR_ADDRESS.search(line):
         return "attribution", 1
     # Gmail and Apple wrap long attribution lines: try this line joined with the next one or two.
@@ -268,14 +296,25 @@ def _ends_sentence(line: str) -> bool:
 
 
 def _field_block(lines: list[str], i: int) -> bool:
-    """A From: line is a header block when its next lines are header fields, not prose."""
+    """A From: line is a header block when its next lines are header fields, not prose.
+
+    A block names a sender by address ("Kari <kari@x.no>", "[mailto:...]") or, where Exchange shows only a
+    display name, carries both a sent/date field and a subject field: "From: Oslo / To: Hamburg / Date:
+    12.03." in a transport request is a route, not quoted history.
+    """
     fields = 1
+    sent = subject = False
     for w in lines[i + 1 : i + 6]:
         if not w.strip():
             break
         if _OTHER_FIELD.match(w):
             fields += 1
-    return fields >= 2
+            sent |= bool(_SENT_FIELD.match(w))
+            subject |= bool(_SUBJECT_FIELD.match(w))
+    if fields < 2:
+        return False
+    value = lines[i].split(":", 1)[1] if ":" in lines[i] else ""
+    return bool(_ADDRESS_VALUE.search(value)) or (sent and subject)
 
 
 # ----------------------------------------------------------------------------- signatures

@@ -16,8 +16,10 @@ texts, and the quoted history:
 Every reference has its normalized value (upper case, no spaces or dashes),
 the raw text, where it was found and its span there, and a validity: ``valid``
 (check digit verified), ``unchecked`` (the kind has no check digit) or
-``invalid`` (the check digit failed: a probable typo, with the one valid
-number of the same body as suggestion). Formats that are only digits and
+``invalid`` (the check digit failed: a probable typo; the suggestion is the one
+valid number of the same kind a typo away that the email itself holds, none
+when two are equally near, else the one valid number of the same body).
+Table header cells label the cells under them. Formats that are only digits and
 could be anything (a FedEx or DHL waybill, a GLS parcel number) need a label
 or a carrier name next to them; self-describing formats (1Z..., S10, ISO 6346)
 do not. The same (kind, value) found twice is reported once, from the most
@@ -82,7 +84,11 @@ EXTRA_PO_LABELS = (
     "po", "po no", "po number", "purchase order", "our po", "your po", "customer po", "innkjøpsordre",
     "vår ref", "unsere bestellnummer", "bestellnr", "inköpsorder", "indkøbsordre", "ostotilaus",
     "inkooporder", "bon de commande", "orden de compra", "ordine d'acquisto", "ordine di acquisto",
-    "ordem de compra", "pedido de compra", "zamówienie zakupu", "purchase order no",
+    "ordem de compra", "pedido de compra", "zamówienie zakupu", "purchase order no", "p.o", "p/o",
+    "bestell-nr", "kundenbestellnummer", "ihre bestellnummer", "inköpsordernr", "innkjøpsordrenr",
+    "indkøbsordrenr", "ostotilausnumero", "inkoopordernummer", "numéro de bon de commande",
+    "número de orden de compra", "numero ordine d'acquisto", "número da ordem de compra",
+    "numer zamówienia zakupu", "customer order", "customer order no", "your order ref",
 )
 _LABELS: dict[ReferenceKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # kind: (case-insensitive words, upper-case-only abbreviations)
@@ -156,7 +162,7 @@ _CARRIER_WORDS: dict[str, str] = {
 # Self-describing formats.
 _CONTAINER = re.compile(r"(?<![\w-])([A-Z]{3}[UJZ])[ \-]?(\d{6})[ \-]?(\d)(?![\w-])", re.IGNORECASE)
 _SHIPMENT = re.compile(r"(?<![\w-])SHP-?\d{5,8}(?![\w-])", re.IGNORECASE)
-_PO = re.compile(r"(?<![\w-])PO[ \-]?\d{4,12}(?![\w-])", re.IGNORECASE)
+_PO = re.compile(r"(?<![\w-])P\.?O[ \-.#:]{0,2}\d{4,12}(?:[-/]\d{1,8})?(?![\w-])", re.IGNORECASE)
 _UPS = re.compile(r"(?<![\w-])1Z ?(?:[A-Z0-9] ?){15}[A-Z0-9](?![\w-])", re.IGNORECASE)
 _S10 = re.compile(r"(?<![\w-])([A-Z]{2}) ?(\d{3}) ?(\d{3}) ?(\d{2})(\d) ?([A-Z]{2})(?![\w-])")
 _DHL_ECOMMERCE = re.compile(r"(?<![\w-])(?:GM|LX|RX|UV)\d{16,22}(?![\w-])")
@@ -167,6 +173,7 @@ _SCAC_BL = re.compile(rf"(?<![\w-])(?:{_SCAC})[A-Z0-9]{{6,14}}(?![\w-])")
 _SSCC_AI = re.compile(r"\(00\)\s?(\d(?: ?\d){17})(?![\w-])")
 _SSCC_BARE = re.compile(r"(?<![\w\-/.,+])(?:00)?(\d{18})(?![\w\-/.,])")
 _DIGITS = re.compile(r"\d")
+_FOREIGN_ORDER_VALUE = r"\d{7,12}"  # a customer's PO called their order: digits only, never a year
 
 # Values after a label word.
 _VALUE_GENERIC = r"[A-Z0-9](?:[A-Z0-9/\-]{2,22})[A-Z0-9]"
@@ -179,9 +186,12 @@ _VALUE = {
     K.SSCC: r"(?:\(00\) ?)?\d(?: ?\d){17}",
     K.IMO_NUMBER: r"\d{7}",
 }
-_NUMBER_WORD = (r"(?:\s*(?:no|nr|nummer|number|num|numbers|numre|nummern|numéro|número|numero|numer|"
-                r"n\.[º°]|n°|nº|n\.|#|ref|reference|id|code|kode|nro)\.?)?")
-_SEPARATOR = r"[\s:#.=\-–]{0,6}"
+# After a label: the end of the word, or a number word glued to it ("Inköpsordernummer", "Ordersnr").
+_LABEL_END = r"(?:(?![\w/])|(?=s?-?(?:nummer|numret|nummern|nr|nro)(?![\w])))"
+# A number word after the label, set apart by spaces or a dash ("Lieferschein-Nr.") or glued to it.
+_NUMBER_WORD = (r"(?:(?:\s*-?\s*|s-?)(?:no|nr|nummer|number|num|numbers|numre|nummern|numret|numéro|número|"
+                r"numero|numer|n\.[º°]|n°|nº|n\.|#|ref|reference|id|code|kode|nro)\.?)?")
+_SEPARATOR = r"[\s:#.=\-–|]{0,6}"  # "|": a two-column table row "Booking number | 234567890"
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,14 +226,65 @@ def extract_references(*, email: Email, rules: ReferenceRules) -> tuple[Referenc
             key = (ref.kind, ref.value)
             if key not in found or _SOURCE_RANK[source] < _SOURCE_RANK[found[key].source]:
                 found[key] = ref
-    return tuple(sorted(found.values(), key=lambda r: (_SOURCE_RANK[r.source], r.span[0])))
+    refs = _suggest_from_context(list(found.values()))
+    return tuple(sorted(refs, key=lambda r: (_SOURCE_RANK[r.source], r.span[0])))
+
+
+_TYPO_DISTANCE = 2
+
+
+def _suggest_from_context(refs: list[Reference]) -> list[Reference]:
+    """An invalid number next to a valid one of the same kind a typo away: that one is the suggestion.
+
+    "MSKU7719082" in the new text and "MSKU7719028" in the quoted history: the customer swapped two
+    digits, and the number the thread already holds is a better guess than the computed check digit.
+    The nearest candidates within two edits count; when more than one is nearest there is no
+    suggestion at all (never a guess between two real numbers). Without one, the computed
+    suggestion (the same body with the right check character) stays.
+    """
+    valid: dict[ReferenceKind, list[str]] = {}
+    for r in refs:
+        if r.validity == Validity.VALID:
+            valid.setdefault(r.kind, []).append(r.value)
+    if not valid:
+        return refs
+    out = []
+    for r in refs:
+        if r.validity == Validity.INVALID and r.kind in valid:
+            near = [(d, v) for v in valid[r.kind] if (d := _edit_distance(r.value, v)) <= _TYPO_DISTANCE]
+            if near:
+                best = min(d for d, _ in near)
+                nearest = {v for d, v in near if d == best}
+                r = r.model_copy(update={"suggestion": nearest.pop() if len(nearest) == 1 else None})
+        out.append(r)
+    return out
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: substitutions, insertions, deletions, adjacent transpositions."""
+    if abs(len(a) - len(b)) > _TYPO_DISTANCE:
+        return _TYPO_DISTANCE + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[len(b)]
 
 
 def scan_text(*, text: str, source: ReferenceSource, rules: ReferenceRules) -> Iterator[Reference]:
     """References in one text, earlier detectors taking precedence where spans overlap."""
+    return _scan(_Scan(text=text, source=source, rules=rules), (*_DETECTORS, _table_columns))
+
+
+def _scan(scan: _Scan, detectors: tuple[Callable[[_Scan], Iterator[Reference]], ...]) -> Iterator[Reference]:
     taken: list[tuple[int, int]] = []
-    scan = _Scan(text=text, source=source, rules=rules)
-    for detector in _DETECTORS:
+    for detector in detectors:
         for ref in detector(scan):
             s, e = ref.span
             if any(a < e and s < b for a, b in taken):
@@ -253,10 +314,23 @@ def _ref(scan: _Scan, kind: ReferenceKind, value: str, span: tuple[int, int], *,
                      validity=validity, suggestion=suggestion, carrier=carrier)
 
 
+_GLUED_NUMBER_WORDS = ("nummer", "numret", "numero", "nro", "nr")
+
+
+def _label_alternative(word: str) -> str:
+    """One label word as a regex: a space or a dash inside it may be written as space, dot, dash or nothing,
+    and a glued number word may be set apart ("Rechnungsnr" = "Rechnungs-Nr." = "Rechnungs Nr")."""
+    for suffix in _GLUED_NUMBER_WORDS:
+        stem = word[: -len(suffix)]
+        if word.endswith(suffix) and len(stem) >= 3 and stem[-1].isalpha():
+            return re.escape(stem) + r"[\s.\-]*" + re.escape(suffix)
+    return re.sub(r"\\[ \-]", r"[\\s.\\-]*", re.escape(word))
+
+
 @lru_cache(maxsize=256)
 def _label_regex(words: tuple[str, ...], upper: tuple[str, ...], value: str) -> re.Pattern[str]:
     def alt(ws: tuple[str, ...]) -> str:
-        return "|".join(re.escape(w).replace(r"\ ", r"[\s.]*") for w in sorted(ws, key=len, reverse=True))
+        return "|".join(_label_alternative(w) for w in sorted(ws, key=len, reverse=True))
 
     parts = []
     if words:
@@ -264,7 +338,7 @@ def _label_regex(words: tuple[str, ...], upper: tuple[str, ...], value: str) -> 
     if upper:
         parts.append(f"(?-i:{alt(upper)})")
     return re.compile(
-        rf"{_first_chars((*words, *upper))}(?<![\w/])(?:{'|'.join(parts)})(?![\w/]){_NUMBER_WORD}{_SEPARATOR}"
+        rf"{_first_chars((*words, *upper))}(?<![\w/])(?:{'|'.join(parts)}){_LABEL_END}{_NUMBER_WORD}{_SEPARATOR}"
         rf"(?P<value>(?<![\w-]){value}(?![\w-]))",
         re.IGNORECASE,
     )
@@ -403,22 +477,52 @@ def _customer_pos(scan: _Scan) -> Iterator[Reference]:
     rules = scan.rules
     words = tuple(dict.fromkeys((*rules.po_label_words, *EXTRA_PO_LABELS)))
     for m in _label_regex(words, (), rules.po_label_value).finditer(scan.text):
-        yield _ref(scan, K.CUSTOMER_PO, normalize(m.group("value")), m.span("value"))
+        if not _not_a_po(m):
+            yield _ref(scan, K.CUSTOMER_PO, normalize(m.group("value")), m.span("value"))
     for m in _PO.finditer(scan.text):
-        yield _ref(scan, K.CUSTOMER_PO, normalize(m.group(0)), m.span())
+        if not _looks_like_date(re.sub(r"^P\.?O[ \-.#:]*", "", m.group(0), flags=re.IGNORECASE)):
+            yield _ref(scan, K.CUSTOMER_PO, normalize(m.group(0)), m.span())
+    # A customer's PO is in the customer's format, not the mailbox's: after an explicit PO label any
+    # identifier-like value with enough digits counts ("PO: 12345-A", "P/O BT-2024/118"), never a date.
+    for m in _label_regex(words, (), _VALUE_GENERIC).finditer(scan.text):
+        raw = m.group("value")
+        value = normalize(raw)
+        if len(_DIGITS.findall(value)) >= 4 and not _not_a_po(m):
+            yield _ref(scan, K.CUSTOMER_PO, value, m.span("value"))
+
+
+def _not_a_po(m: re.Match[str]) -> bool:
+    """"PO Box 1234" is an address, "PO 2024" a year."""
+    raw = m.group("value")
+    return _looks_like_date(raw) or bool(re.match(r"bo(?:x|ks)\b", raw, re.IGNORECASE))
 
 
 def _order_labels(scan: _Scan) -> Iterator[Reference]:
     rules = scan.rules
     words = tuple(dict.fromkeys((*rules.order_label_words, *EXTRA_ORDER_LABELS)))
     for m in _label_regex(words, (), rules.order_label_value).finditer(scan.text):
+        if _looks_like_date(m.group("value")):
+            continue
         value = normalize(m.group("value"))
         if rules.order_prefix and value.isdigit():
             value = rules.order_prefix.upper() + value
         yield _ref(scan, K.ORDER_NUMBER, value, m.span("value"))
+    # "unsere Bestellnummer 4523848903", "our order 4500012345": a long number after an order word that the
+    # mailbox's own order format refuses is the customer's own order number, that is their PO
+    own = re.compile(rules.order_label_value, re.IGNORECASE)
+    for m in _label_regex(words, (), _FOREIGN_ORDER_VALUE).finditer(scan.text):
+        if not own.fullmatch(m.group("value")):
+            yield _ref(scan, K.CUSTOMER_PO, m.group("value"), m.span("value"))
 
 
 _NUMERIC = re.compile(r"(?<![\w\-/.,+])(\d(?:[ ]?\d){9,33})(?![\w\-/,])")
+
+
+# Words that say a number next to a carrier name is something else: a customer or account number, a phone.
+_OTHER_NUMBER = re.compile(
+    r"(?<![\w])(?:kunden?\w*|kund\w*|customer|account|acct|konto\w*|kontonr|tili\w*|asiakas\w*|klant\w*|"
+    r"client\w*|cliente|klient\w*|compte|cuenta|conto|conta|tel|tlf|phone|telefon\w*|call|ring|fax|mob\w*|"
+    r"hotline|org|vat|iban|kid|agreement|avtale\w*|vertrag\w*|contract)(?![\w])[^\n\d]{0,25}$")
 
 
 def _carrier_numbers(scan: _Scan) -> Iterator[Reference]:
@@ -430,6 +534,8 @@ def _carrier_numbers(scan: _Scan) -> Iterator[Reference]:
         labelled = bool(_tracking_label().search(context))
         if carrier is None and not labelled:
             continue
+        if _OTHER_NUMBER.search(context[-40:]):
+            continue  # "GLS Kundennummer 1234567890", "call DHL on 0800 123 4567": not a parcel
         digits = m.group(1).replace(" ", "")
         ref = _numeric_tracking(scan, digits, m.span(1), carrier=carrier)
         if ref is not None:
@@ -453,6 +559,9 @@ def _numeric_tracking(scan: _Scan, digits: str, span: tuple[int, int], *, carrie
         schemes.append(("gls", digits[11], ids.gs1_check(digits[:11])))
     if n == 17 and carrier in (None, "bring", "postnord"):
         schemes.append((carrier or "bring", digits[16], ids.gs1_check(digits[:16])))
+    if carrier in _SSCC_CARRIERS and (n == 18 or (n == 20 and digits.startswith("00"))):
+        # Nordic and DHL parcel ids ("kollinummer 370...") are SSCCs: GS1 mod 10 over the last 18 digits
+        schemes.append((carrier, digits[-1], ids.gs1_check(digits[-18:-1])))
     if carrier is None:
         valid = [s for s in schemes if s[1] == s[2]]
         if len(valid) == 1:
@@ -467,6 +576,9 @@ def _numeric_tracking(scan: _Scan, digits: str, span: tuple[int, int], *, carrie
         name = "dhl_paket" if carrier == "dhl" and n in (12, 20) else carrier
         return _ref(scan, K.TRACKING_NUMBER, digits, span, carrier=name)
     return None
+
+
+_SSCC_CARRIERS = frozenset({"bring", "postnord", "posti", "dhl", "schenker", "dsv"})
 
 
 _LOCODE = re.compile(r"(?<![\w])(?-i:([A-Z]{2}) ?([A-Z2-9]{3}))(?![\w])")
@@ -503,7 +615,9 @@ def _unlocodes(scan: _Scan) -> Iterator[Reference]:
 
 
 def _looks_like_date(raw: str) -> bool:
-    return bool(re.fullmatch(r"(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:19|20)?\d{2}", raw))
+    """A date or a bare year ("invoice 2024", "PO 2024" name a year, not a document)."""
+    return bool(re.fullmatch(r"(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:19|20)?\d{2}"
+                             r"|(?:19|20)\d{2}", raw.strip()))
 
 
 _DETECTORS: tuple[Callable[[_Scan], Iterator[Reference]], ...] = (
@@ -526,3 +640,76 @@ _DETECTORS: tuple[Callable[[_Scan], Iterator[Reference]], ...] = (
     _carrier_numbers,
     _unlocodes,
 )
+
+
+# ----------------------------------------------------------------------------- tables
+
+_MAX_TABLE_CELLS = 2000  # cells read under a label column per text (a long CSV is not read whole)
+_CELL = re.compile(r"[^|\n]+")
+
+
+@lru_cache(maxsize=8)
+def _any_label(rules: ReferenceRules) -> re.Pattern[str]:
+    """Any label word of any kind: which table header cells name a reference column."""
+    words = {*rules.order_label_words, *EXTRA_ORDER_LABELS, *rules.po_label_words, *EXTRA_PO_LABELS,
+             *_TRACKING_LABELS, *_CARRIER_WORDS, *_UNLOCODE_LABELS, *(w.lower() for w in _UNLOCODE_ABBREVIATIONS)}
+    for kind_words, upper in _LABELS.values():
+        words.update(kind_words)
+        words.update(w.lower() for w in upper)
+    alt = "|".join(_label_alternative(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![\w/])(?:{alt}){_LABEL_END}", re.IGNORECASE)
+
+
+def _cells(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The (start, end) of each " | "-separated cell of the line text[start:end], whitespace trimmed."""
+    out = []
+    for m in _CELL.finditer(text, start, end):
+        a, b = m.span()
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        out.append((a, b))
+    return out
+
+
+def _table_columns(scan: _Scan) -> Iterator[Reference]:
+    """Values in the rows under a header cell that is a label ("PO | Pallets" over "4500123456 | 12").
+
+    Tables come from HTML bodies and from CSV/XLSX attachments, rendered one row per line with cells
+    joined by " | ". Each cell under a label column is read as "<header>: <cell>" by the detectors above;
+    only rows with as many cells as the header are read (a row with empty cells does not line up).
+    """
+    text = scan.text
+    if " | " not in text:
+        return
+    label = _any_label(scan.rules)
+    budget = _MAX_TABLE_CELLS
+    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text)]
+    i = 0
+    while i < len(lines) and budget > 0:
+        start, end = lines[i]
+        i += 1
+        if " | " not in text[start:end]:
+            continue
+        header = _cells(text, start, end)
+        columns = [(j, text[a:b]) for j, (a, b) in enumerate(header)
+                   if 0 < b - a <= 40 and not _DIGITS.search(text[a:b]) and label.search(text[a:b])]
+        if not columns:
+            continue
+        while i < len(lines) and budget > 0:
+            row = _cells(text, *lines[i])
+            if len(row) != len(header) or " | " not in text[lines[i][0]:lines[i][1]]:
+                break
+            i += 1
+            for j, name in columns:
+                a, b = row[j]
+                if not _DIGITS.search(text, a, b) and not _LOCODE.fullmatch(text, a, b):
+                    continue
+                budget -= 1
+                offset = len(name) + 2
+                cell = _Scan(text=f"{name}: {text[a:b]}", source=scan.source, rules=scan.rules)
+                for ref in _scan(cell, _DETECTORS):
+                    s, e = ref.span
+                    if s >= offset:
+                        yield ref.model_copy(update={"span": (a + s - offset, a + e - offset)})

@@ -33,6 +33,8 @@ def inspect_file(*, path: Path, rules: ReferenceRules, classifier: IntentClassif
         return {"path": str(path), "error": f"cannot read: {exc.strerror or exc}"}
     if not raw.strip():
         return {"path": str(path), "error": "empty message"}
+    if _is_binary(raw):
+        return {"path": str(path), "error": "not a text message (binary content)"}
     if not _HEADER_LINE.match(raw.lstrip()[:200]):
         raw = b"Content-Type: text/plain; charset=utf-8\n\n" + raw  # a plain-text file is a body
     try:
@@ -45,6 +47,15 @@ def inspect_file(*, path: Path, rules: ReferenceRules, classifier: IntentClassif
         log.exception("inspect failed", extra={"path": str(path)})
         return {"path": str(path), "error": f"internal error: {type(exc).__name__}: {exc}"}
     return _record(path=path, email=email, refs=refs, intents=[i.value for i in intents])
+
+
+def _is_binary(raw: bytes) -> bool:
+    """NUL bytes or many control characters near the start: an image, an archive, not an email."""
+    head = raw[:4096]
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for b in head if (b < 32 and b not in (9, 10, 12, 13)) or b == 127)
+    return controls > len(head) * 0.05
 
 
 def _record(*, path: Path, email: Email, refs: tuple[Reference, ...], intents: list[str]) -> dict[str, Any]:

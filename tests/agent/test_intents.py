@@ -171,3 +171,29 @@ def test_past_cancellation_is_not_a_cancellation_request() -> None:
 
 def test_long_bodies_are_cheap_and_classified_from_their_start() -> None:
     assert classify(body="When will it arrive?\n" + "log line 12345\n" * 5000) == (Intent.ETA_REQUEST,)
+
+
+# --------------------------------------------------------------------------- audit: phrasings found missing
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Takk for oppdateringen!", {Intent.OTHER}),
+        ("Thanks for the update, all good.", {Intent.OTHER}),
+        ("Tack för uppdateringen.", {Intent.OTHER}),
+        ("Danke für das Update.", {Intent.OTHER}),
+        ("Thanks for the update. When will it arrive in Oslo?", {Intent.ETA_REQUEST}),
+        ("Vi vill makulera ordern.", {Intent.CANCELLATION}),
+        ("Vi vil gerne afbestille ordren.", {Intent.CANCELLATION}),
+        ("Gibt es ein Update zur Sendung?", {Intent.STATUS_REQUEST}),
+        ("Hei! Hvor langt har ordren kommet?", {Intent.STATUS_REQUEST}),
+        ("Hej! Har ni skickat varorna än?", {Intent.STATUS_REQUEST}),
+        ("Bis wann wird unsere Bestellung geliefert?", {Intent.ETA_REQUEST}),
+        ("Kunt u de pakbon sturen?", {Intent.DOCUMENTS_REQUEST}),
+        ("Podem enviar a fatura?", {Intent.DOCUMENTS_REQUEST}),
+        ("Please pay the invoice by Friday.", {Intent.OTHER}),
+    ],
+)
+def test_phrasings_real_customers_use(text: str, expected: set[Intent]) -> None:
+    assert set(CLASSIFIER.classify(email=make_email(subject="", reply_text=text))) == expected

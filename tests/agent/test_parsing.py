@@ -662,3 +662,96 @@ def test_every_cpython_test_email_message_parses_or_gets_a_clear_error() -> None
         RuleIntentClassifier().classify(email=em)
         parsed += 1
     assert parsed + errors == len(files) >= 50
+
+
+# --------------------------------------------------------------------------- audit: client headers, routes, footers
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Op 4 mrt. 2024 om 10:15 heeft Ops <ops@x.example> het volgende geschreven:",  # Apple Mail, Dutch
+        "Wiadomość napisana przez Ops <ops@x.example> w dniu 04.03.2024, o godz. 10:15:",  # Apple Mail, Polish
+        "W dniu 4.03.2024 o 10:15, Ops pisze:",  # Thunderbird, Polish
+        "-----Oryginalna wiadomość-----",  # Outlook, Polish
+        "Kari Nilsen <kari@x.example> kirjoitti 4.3.2024 kello 10.15:",  # Apple Mail, Finnish
+        "man. 4. mar. 2024 kl. 10:15 skrev Ops <ops@x.example>:",  # Gmail, Norwegian
+        "Am Mo., 4. März 2024 um 10:15 Uhr schrieb Ops <\nops@x.example>:",  # Gmail, German, wrapped
+        "Le lun. 4 mars 2024 à 10:15, Ops <ops@x.example> a\nécrit :",  # Gmail, French, wrapped
+    ],
+)
+def test_more_client_reply_headers(header: str) -> None:
+    for quoted_body in ("> Old answer about NK204118.", "\nOld answer about NK204118."):
+        new, quoted = split_quoted(f"Nowe pytanie o NK204117.\n\nJan\n\n{header}\n{quoted_body}\n")
+        assert new == "Nowe pytanie o NK204117.\n\nJan"
+        assert "NK204118" in quoted
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "From: Oslo, Norway\nTo: Hamburg, Germany\nDate: 12.03.2024\nWeight: 1200 kg, 4 pallets",
+        "Von: Hamburg\nAn: Oslo\nDatum: 12.03.2024\nGewicht: 800 kg",
+        "Fra: Oslo\nTil: Bergen\nDato: 12.03\n4 paller",
+        "De: Valencia\nA: Oslo\nFecha: 12/03/2024",
+    ],
+)
+def test_a_route_in_a_transport_request_is_not_a_header_block(route: str) -> None:
+    body = f"Hi,\n\nplease quote for the following:\n{route}\n\nThanks\nTom"
+    new, quoted = split_quoted(body)
+    assert quoted == "" and route in new
+
+
+def test_an_exchange_block_with_display_names_only_is_history() -> None:
+    body = ("Any news on NK204117?\n\nFrom: Nilsen, Kari\nSent: Monday, March 4, 2024 10:15 AM\nTo: Ops\n"
+            "Subject: RE: order\n\nOld answer NK204118.\n")
+    new, quoted = split_quoted(body)
+    assert new == "Any news on NK204117?" and "NK204118" in quoted
+
+
+def test_date_and_subject_above_from_belong_to_the_block() -> None:
+    # Hotmail / Outlook.com put Date: and Subject: above From:
+    body = ("Hi. I am fine.\nThanks,\nAlex\n\nDate: Thu, 26 Jun 2014 13:53:45 +0400\nSubject: Test message\n"
+            "From: abc@example.com\nTo: alex.l@example.com\n\nHello! How are you?\n")
+    new, quoted = split_quoted(body)
+    assert new == "Hi. I am fine.\nThanks,\nAlex"
+    assert quoted.startswith("Date: Thu") and "How are you" in quoted
+
+
+def test_the_customers_own_as_i_wrote_sentence_is_not_an_attribution() -> None:
+    body = "Hi, as I wrote yesterday at 10:15:\nwe need the delivery of NK204117 on Friday.\n\nKari"
+    new, quoted = split_quoted(body)
+    assert quoted == "" and "NK204117" in new
+
+
+@pytest.mark.parametrize(
+    "footer",
+    ["Von meinem/meiner Galaxy gesendet", "Obtenir Outlook pour iOS", "Baixe o Outlook para iOS",
+     "Pobierz aplikację Outlook dla systemu iOS", "Download Outlook voor iOS", "Sent with Proton Mail secure email.",
+     "Skaffa Outlook för iOS", "Outlook für iOS beziehen", "Hent Outlook for iOS"],
+)
+def test_more_mobile_footers(footer: str) -> None:
+    new, sig = split_signature(f"Where is NK204117?\n\n{footer}")
+    assert new == "Where is NK204117?" and sig == footer
+
+
+def test_company_registration_lines_are_signature() -> None:
+    text = ("Wann kommt NK204117?\n\nMit freundlichen Grüßen\n\nJan Hoffmann\nEinkauf\nBecker Textil GmbH\n"
+            "Tel. +49 40 123456-0\nGeschäftsführer: Max Becker | Amtsgericht Hamburg HRB 12345")
+    new, sig = split_signature(text)
+    assert new == "Wann kommt NK204117?\n\nMit freundlichen Grüßen\n\nJan Hoffmann"
+    assert "HRB 12345" in sig and "+49 40" in sig
+
+
+def test_outlook_html_reply_with_a_german_block_and_a_po() -> None:
+    html = ("<html><body><p class=MsoNormal>Hallo,</p><p class=MsoNormal>wann kommt die Lieferung? "
+            "Bestell-Nr.: 4523848903</p><p class=MsoNormal>Mit freundlichen Gr&uuml;&szlig;en<br>Jan Hoffmann<br>"
+            "Tel. +49 40 123456-0</p><div style='border:none;border-top:solid #E1E1E1 1.0pt'><p class=MsoNormal>"
+            "<b>Von:</b> Ops &lt;ops@x.example&gt;<br><b>Gesendet:</b> Montag, 4. M&auml;rz 2024 10:15<br>"
+            "<b>An:</b> Jan &lt;jan@x.example&gt;<br><b>Betreff:</b> Auftrag NK204117</p></div>"
+            "<p class=MsoNormal>Container MSKU7719028 ist unterwegs.</p></body></html>")
+    raw = raw_text(html.encode("latin-1"), content_type=b"text/html; charset=iso-8859-1")
+    em = parse_email(raw=raw)
+    assert "Bestell-Nr.: 4523848903" in em.reply_text and "MSKU7719028" not in em.reply_text
+    assert em.quoted_text.startswith("Von: Ops") and em.signature == "Tel. +49 40 123456-0"
+    assert em.language == "de"

@@ -359,3 +359,126 @@ def test_forwarded_and_attachment_text_are_sources() -> None:
     by_value = {r.value: r.source for r in extract_references(email=email, rules=RULES)}
     assert by_value == {"261123456": ReferenceSource.FORWARDED, "MSKU7719028": ReferenceSource.FORWARDED,
                         "370123450000000014": ReferenceSource.ATTACHMENT, "NK204117": ReferenceSource.ATTACHMENT}
+
+
+# --------------------------------------------------------------------------- audit: label forms, POs, tables, noise
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("Lieferschein-Nr. 80012345", K.DELIVERY_NOTE, "80012345"),
+        ("Rechnungs-Nr.: RE-2024-00123", K.INVOICE_NUMBER, "RE202400123"),
+        ("Buchungs-Nr. 230456789", K.BOOKING_NUMBER, "230456789"),
+        ("Inköpsordernummer 45001234", K.CUSTOMER_PO, "45001234"),
+        ("Innkjøpsordre-nr. 45001234", K.CUSTOMER_PO, "45001234"),
+        ("Bestell-Nr.: 4523848903", K.CUSTOMER_PO, "4523848903"),
+        ("Bestell Nr 4523848903", K.CUSTOMER_PO, "4523848903"),
+    ],
+)
+def test_label_words_written_with_a_dash_or_a_glued_number_word(text: str, kind: ReferenceKind, value: str) -> None:
+    assert pairs(refs(text, rules=ReferenceRules())) == {(kind, value)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wo bleibt unsere Bestellung mit der Bestellnummer 4523848903?",
+        "Bestell-Nr.: 4523848903",
+        "Ihre Bestellnummer 4523848903",
+    ],
+)
+def test_a_german_po_after_bestellnummer_is_the_customers_po(text: str) -> None:
+    # the demo mailbox's own orders are NK + 6 digits: a 10-digit "Bestellnummer" is the customer's PO
+    assert pairs(refs(text)) == {(K.CUSTOMER_PO, "4523848903")}
+
+
+def test_bestellnummer_in_the_mailbox_format_stays_an_order_number() -> None:
+    assert pairs(refs("Bestellnummer NK204117")) == {(K.ORDER_NUMBER, "NK204117")}
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Bestellnummer: PO-2024-0012", "PO20240012"),
+        ("PO: 12345-A", "12345A"),
+        ("P.O. 4500123456", "4500123456"),
+        ("our P/O BT-2024-118 is late", "BT2024118"),
+    ],
+)
+def test_customer_po_in_the_customers_own_format(text: str, value: str) -> None:
+    assert pairs(refs(text)) == {(K.CUSTOMER_PO, value)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PO Box 1234, 0150 Oslo",
+        "P.O. Box 1234",
+        "Postboks 1234 Sentrum",
+        "PO 2024",
+        "invoice 2024 was paid",
+        "Order 2024",
+        "GLS Kundennummer 1234567890",
+        "Call DHL on 0800 123 4567",
+        "Our DHL account 9512345678",
+        "Bring kundenummer 20012345678",
+        "IBAN DE89 3704 0044 0532 0130 00",
+        "Tel: +49 (0)40 123456-78, Fax +47 22 33 44 56",
+        "Postcode 0150 Oslo, 20095 Hamburg, SE-111 22 Stockholm",
+        "Org.nr 987 654 321 MVA, VAT: DE123456789",
+        "Delivered on 2024-03-15, 15.03.2024",
+        "KID-nummer 12345678901, Kontonummer 1234.56.78903",
+    ],
+)
+def test_addresses_years_customer_numbers_and_phones_are_not_references(text: str) -> None:
+    assert refs(text) == () and refs(text, rules=ReferenceRules()) == ()
+
+
+def test_table_columns_label_the_cells_under_them() -> None:
+    text = ("Please book the following:\n\nPO | Pallets | Weight | POL | POD\n"
+            "4500123456 | 12 | 4 500 kg | NOOSL | DEHAM\n4500123457 | 3 | 900 kg | SEGOT | NLRTM\n")
+    found = refs(text)
+    assert pairs(found) == {(K.CUSTOMER_PO, "4500123456"), (K.CUSTOMER_PO, "4500123457"), (K.UNLOCODE, "NOOSL"),
+                            (K.UNLOCODE, "DEHAM"), (K.UNLOCODE, "SEGOT"), (K.UNLOCODE, "NLRTM")}
+    for r in found:
+        assert text[r.span[0]:r.span[1]] == r.raw  # spans index the original text, not the cell
+
+
+def test_a_key_value_table_row_is_a_label() -> None:
+    assert pairs(refs("Booking number | 234567890\nVessel | MAERSK ESSEN\nIMO | 9456783")) == {
+        (K.BOOKING_NUMBER, "234567890"), (K.IMO_NUMBER, "9456783")}
+
+
+def test_a_row_that_does_not_line_up_with_the_header_is_not_read() -> None:
+    assert refs("Lieferschein | Menge | Gewicht\n80012345 | 12\n") == ()
+
+
+def test_nordic_parcel_ids_are_sscc_checked() -> None:
+    # a kolli id is an SSCC: a valid one is found as such, a failed check digit is a probable typo at Bring
+    (valid,) = refs("Bring kollinummer 370123456789012347")
+    assert (valid.kind, valid.validity) == (K.SSCC, Validity.VALID)
+    (typo,) = refs("Bring kollinummer 370123456789012345")
+    assert (typo.kind, typo.validity, typo.suggestion, typo.carrier) == (
+        K.TRACKING_NUMBER, Validity.INVALID, "370123456789012347", "bring")
+
+
+def test_a_typo_of_a_number_the_thread_holds_suggests_that_number() -> None:
+    # two digits swapped: the computed check digit would suggest another container; the thread knows the right one
+    found = {r.value: r for r in refs("Where is container MSKU7719082?", quoted="> Container MSKU7719028 loaded.")}
+    typo = found["MSKU7719082"]
+    assert typo.validity == Validity.INVALID and typo.suggestion == "MSKU7719028"
+    assert found["MSKU7719028"].validity == Validity.VALID
+
+
+def test_two_equally_near_numbers_in_the_thread_give_no_suggestion() -> None:
+    # CSQU3054383 and CSQU3054784 are both valid and one digit away from the typo: no guess between them
+    found = refs("Container CSQU3054384?", quoted="> CSQU3054383 and CSQU3054784 loaded.")
+    (typo,) = [r for r in found if r.validity == Validity.INVALID]
+    assert typo.value == "CSQU3054384" and typo.suggestion is None
+
+
+def test_without_a_near_number_in_the_thread_the_computed_suggestion_stays() -> None:
+    found = refs("Container CSQU3054384?", quoted="> Container MSKU7719028 loaded.")
+    (typo,) = [r for r in found if r.validity == Validity.INVALID]
+    assert typo.suggestion == "CSQU3054383"

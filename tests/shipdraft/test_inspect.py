@@ -55,6 +55,22 @@ def test_unreadable_inputs_give_an_error_record(tmp_path: Path, content: bytes |
     assert format_human(record).endswith(f"ERROR {record['error']}")
 
 
+def test_a_binary_file_is_an_error_record_not_garbage_text(tmp_path: Path) -> None:
+    path = tmp_path / "photo.eml"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+    record = inspect_file(path=path, rules=RULES)
+    assert record == {"path": str(path), "error": "not a text message (binary content)"}
+
+
+def test_a_latin1_plain_text_file_is_still_a_body(tmp_path: Path) -> None:
+    path = tmp_path / "body.txt"
+    path.write_bytes("Grüße, wann kommt Bestell-Nr. 4523848903? Lieferschein-Nr. 80012345\n".encode("latin-1"))
+    record = inspect_file(path=path, rules=RULES)
+    assert "error" not in record and "Grüße" in record["reply_text"]
+    assert {(r["kind"], r["value"]) for r in record["references"]} == {("customer_po", "4523848903"),
+                                                                        ("delivery_note", "80012345")}
+
+
 def test_hidden_text_and_attachments_are_shown(tmp_path: Path) -> None:
     from email.message import EmailMessage
 
