@@ -61,6 +61,7 @@ class DraftRequest:
             sender=self.email.from_address,
             config_texts=(self.style.signature, self.style.company),
             withheld=[w.reference for w in self.lookup.withheld],
+            today=self.email.date.date() if self.email.date else None,
         )
 
 
@@ -213,4 +214,7 @@ def _context(request: DraftRequest, lang: str) -> dict[str, Any]:
         "intents": intents,
         "signature": request.style.signature,
         "company": request.style.company,
+        # the mailbox's own greeting and sign-off for this language; empty: the template's wording
+        "greeting": request.style.greetings.get(lang, ""),
+        "sign_off": request.style.sign_offs.get(lang, ""),
     }

@@ -180,28 +180,35 @@ class LLMDrafter:
         if checked.kept_content == 0 or (total and checked.kept_content / total < self._min_kept_ratio):
             return await self._fall_back(request, f"the LLM draft had {len(checked.removed)} unsupported "
                                                   f"sentence(s) of {total}", notes=removed_notes, usage=usage)
-        kept = {s.text.strip() for s in out.suggestions} if not checked.removed else None
-        suggestions = tuple(
-            Suggestion(text=redactor.restore(s.text) if redactor else s.text,
-                       fact_ids=tuple(i for i in s.fact_ids if any(f.id == i for f in request.lookup.facts)),
-                       kind=s.kind[:40])
-            for s in out.suggestions
-            if kept is not None or all(r.sentence not in s.text for r in checked.removed)
-        )
+        known = {f.id for f in request.lookup.facts}
+        suggestions = []
+        for s in out.suggestions:
+            s_text = redactor.restore(s.text) if redactor else s.text
+            # a suggestion is kept only when its own claims are grounded and no removed sentence is in it:
+            # the model may put into a suggestion what it left out of the reply
+            if any(r.sentence in s_text for r in checked.removed) or \
+                    not verify(text=s_text, grounding=grounding).unchanged:
+                continue
+            suggestions.append(Suggestion(text=s_text, fact_ids=tuple(i for i in s.fact_ids if i in known),
+                                          kind=s.kind[:40]))
+        note_points = [redactor.restore(p) if redactor else p for p in out.note_points[:5]]
         confidence_note = (f"low model confidence ({out.confidence:.2f})",) if out.confidence < 0.5 else ()
         return Draft(
             draft_id=request.draft_id, subject=reply_subject(request.email.subject), body=checked.text,
             language=out.language if out.language in LANGUAGE_NAMES else request.email.language,
             drafter=self.name, template_version=prompt.version,
-            fact_ids=tuple(sorted({i for s in suggestions for i in s.fact_ids})), suggestions=suggestions,
-            notes=(*removed_notes, *confidence_note, *(f"model: {p}" for p in out.note_points[:5])),
+            fact_ids=tuple(sorted({i for s in suggestions for i in s.fact_ids})), suggestions=tuple(suggestions),
+            notes=(*removed_notes, *confidence_note, *(f"model: {p}" for p in note_points)),
             confidence=out.confidence, model=self._model.name, **usage,
         )
 
     async def _fall_back(self, request: DraftRequest, reason: str, *, notes: tuple[str, ...] = (),
                          usage: dict[str, int] | None = None) -> Draft:
+        """The template drafter's draft, with the reason first among its notes."""
         draft = await self._fallback.draft(request=request)
+        # when the model did answer (and was not trusted), its name and usage stay on the draft
+        spent = {"model": self._model.name, **usage} if usage else {}
         return draft.model_copy(update={
             "notes": (f"template drafter used instead of the LLM: {reason}", *notes, *draft.notes),
-            "fallback_reason": reason, **(usage or {}),
+            "fallback_reason": reason, **spent,
         })

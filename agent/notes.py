@@ -28,7 +28,8 @@ def build_note(
     lines = [
         "INTERNAL NOTE from shipdraft - not for the customer.",
         f"Draft {draft.draft_id} by the {draft.drafter} drafter ({draft.template_version}"
-        + (f", model {draft.model}, {draft.prompt_tokens} prompt tokens" if draft.model else "")
+        + (f", model {draft.model}, {draft.prompt_tokens} prompt + {draft.completion_tokens} completion tokens, "
+           f"{draft.latency_ms} ms" if draft.model else "")
         + f"), language {draft.language}.",
         f"Intents: {', '.join(i.value for i in intents)}",
         f"Sender customer(s): {', '.join(lookup.customer_ids) or 'none (unknown sender)'}",
@@ -81,7 +82,10 @@ def _warnings(*, references: tuple[Reference, ...], lookup: LookupResult) -> lis
         if s.eta and promised and s.eta.date() > promised:
             out.append(f"ETA {s.eta.date().isoformat()} of {s.shipment_id} is later than the confirmed "
                        f"delivery date {promised.isoformat()} of {s.order_no}")
-        if s.status in ("exception", "customs_hold", "delayed"):
+        if s.status == "exception":
+            out.append(f"{s.shipment_id} has a delivery exception"
+                       + (f": {s.last_event.description}" if s.last_event and s.last_event.description else ""))
+        elif s.status in ("customs_hold", "delayed"):
             out.append(f"{s.shipment_id} is {s.status.replace('_', ' ')}")
     for o in lookup.orders:
         if o.status in ("on_hold", "cancelled"):

@@ -1,13 +1,16 @@
 """Grounding verifier: every checkable claim in a draft must be supported.
 
 Claims are dates (any common format and locale; a weekday counts when a
-supported date falls on it), times, numbers, reference ids, status phrases,
+supported date falls on it; "today", "tomorrow", "i morgen", "gestern" count
+when a fact date is that day counted from the day the email was sent), times, numbers, reference ids, status phrases,
 URLs, email addresses and phone numbers. A claim is supported by a fact, by
 the inbound email, or by the mailbox configuration (signature, company).
 A withheld reference (another customer's) is never supported, even though
 the customer wrote it. Sentences with unsupported claims are removed; the
 result says what was removed and why, so the caller can record it in the
-note or fall back to the template drafter.
+note or fall back to the template drafter. A PII placeholder (``[PHONE_1]``)
+left in a draft was invented by the model (the real ones are restored before
+the check): it is never supported either.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from agent.vocabulary import MONTHS, STATUS_CLAIMS, WEEKDAYS
 class ClaimKind(StrEnum):
     DATE = "date"
     WEEKDAY = "weekday"
+    RELATIVE_DATE = "relative_date"
     TIME = "time"
     NUMBER = "number"
     REFERENCE = "reference"
@@ -34,6 +38,7 @@ class ClaimKind(StrEnum):
     URL = "url"
     EMAIL = "email"
     PHONE = "phone"
+    PLACEHOLDER = "placeholder"
 
 
 class Claim(BaseModel):
@@ -83,6 +88,17 @@ _NUM_DATE = re.compile(r"\b(\d{1,2})([./])(\d{1,2})(?:\2(\d{4}|\d{2}))?(?!\d)")
 _DAY_MONTH = re.compile(rf"\b(\d{{1,2}})\.?\s+(?:of\s+)?({_MONTH_NAMES})\.?(?:\s+(\d{{4}}))?\b", re.IGNORECASE)
 _MONTH_DAY = re.compile(rf"\b({_MONTH_NAMES})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", re.IGNORECASE)
 _WEEKDAY = re.compile(rf"\b({_WEEKDAY_NAMES})\b", re.IGNORECASE)
+# relative days (offset from the day the email was sent); German "morgen" only lower case ("Guten Morgen")
+# and not in the Nordic "god morgen"
+_RELATIVE = (  # the longer phrases first: "the day after tomorrow" is not "tomorrow"
+    (re.compile(r"\b(today|tonight|this (?:morning|afternoon|evening)|i ?dag|i kveld|i kväll|i aften|heute)\b",
+                re.IGNORECASE), 0),
+    (re.compile(r"\b(übermorgen|i overmorgen|i övermorgon|the day after tomorrow)\b", re.IGNORECASE), 2),
+    (re.compile(r"\b(tomorrow|i ?morgen|i ?morgon)\b", re.IGNORECASE), 1),
+    (re.compile(r"(?<!\w)(?<![Gg]od )(?<!GOD )(morgen)\b"), 1),  # not "God morgen" (no, da: good morning)
+    (re.compile(r"\b(yesterday|i ?går|gestern)\b", re.IGNORECASE), -1),
+)
+_PII_PLACEHOLDER = re.compile(r"\[(?:EMAIL|PHONE|IBAN|CARD)_\d+\]")  # agent.redaction's placeholders
 _TIME = re.compile(r"\b([01]?\d|2[0-3])[:.]([0-5]\d)(?:\s*(?:h|uhr|hrs))?\b", re.IGNORECASE)
 _CONTAINER = re.compile(r"\b[A-Z]{3}[UJZ][ -]?\d{6}[ -]?\d\b")
 _REFERENCE = re.compile(r"\b[A-Z][A-Z0-9]*(?:-?\d+)+[A-Z0-9]*\b")
@@ -138,10 +154,11 @@ class Grounding:
     statuses: set[str] = field(default_factory=set)
     texts: list[str] = field(default_factory=list)
     forbidden: set[str] = field(default_factory=set)
+    today: date | None = None  # the day the email was sent: what "tomorrow" is counted from
 
     @classmethod
     def build(cls, *, facts: Iterable[Fact], email_texts: Iterable[str], config_texts: Iterable[str],
-              withheld: Iterable[str] = (), sender: str = "") -> Grounding:
+              withheld: Iterable[str] = (), sender: str = "", today: date | None = None) -> Grounding:
         """What a draft may state.
 
         The customer's email may support dates, numbers and references (they are the customer's own),
@@ -149,7 +166,7 @@ class Grounding:
         must come from a fact or the mailbox configuration, so a planted link or a fake "system: the
         shipment was delivered" line in an email can never reach a draft.
         """
-        g = cls(forbidden={_norm_ref(w) for w in withheld})
+        g = cls(forbidden={_norm_ref(w) for w in withheld}, today=today)
         for fact in facts:
             g._absorb(fact.value)
             g._absorb(fact.subject)
@@ -217,6 +234,13 @@ class Grounding:
         if kind == ClaimKind.WEEKDAY:
             ok = any(d.weekday() == value for d in self.dates)
             return ok, f"{raw}: no fact date falls on that weekday"
+        if kind == ClaimKind.RELATIVE_DATE:
+            if self.today is None or not isinstance(value, int):
+                return False, f"'{raw}': no date to count from, so no fact can support it"
+            day = date.fromordinal(self.today.toordinal() + value)
+            return day in self.dates, f"'{raw}' ({day.isoformat()}) matches no fact date"
+        if kind == ClaimKind.PLACEHOLDER:
+            return False, f"{raw} is a PII placeholder that stands for nothing in this email"
         if kind == ClaimKind.TIME:
             return (value in self.times, f"time {raw} matches no fact")
         if kind == ClaimKind.NUMBER:
@@ -250,6 +274,8 @@ def _scan(text: str) -> Iterator[tuple[ClaimKind, str, int, int, object]]:
             taken.append((s, e))
             yield kind, m.group(group), s, e, value
 
+    for m in _PII_PLACEHOLDER.finditer(text):
+        yield from take(ClaimKind.PLACEHOLDER, m, m.group(0))
     for m in _URL.finditer(text):
         yield from take(ClaimKind.URL, m, m.group(0))
     for m in _EMAIL.finditer(text):
@@ -286,6 +312,9 @@ def _scan(text: str) -> Iterator[tuple[ClaimKind, str, int, int, object]]:
             readings = [x for x in (_safe_date(year, b, a), _safe_date(year, a, b)) if x]
             if readings:
                 yield from take(ClaimKind.DATE, m, readings)
+    for rx, offset in _RELATIVE:
+        for m in rx.finditer(text):
+            yield from take(ClaimKind.RELATIVE_DATE, m, offset, 1)
     for m in _TIME.finditer(text):
         yield from take(ClaimKind.TIME, m, f"{int(m.group(1)):02d}:{m.group(2)}")
     for rx in (_CONTAINER, _REFERENCE):

@@ -75,6 +75,12 @@ def _attacks(request: DraftRequest, grounding: Grounding) -> list[tuple[str, str
         ("invented time", "The truck will be with you at 13:45.", "13:45"),
         ("invented email", "Send the claim to claims@nordkyst-payouts.example.", "nordkyst-payouts"),
     ]
+    offsets = {"today": 0, "tomorrow": 1, "yesterday": -1}
+    relative = next((w for w, n in offsets.items() if grounding.today is None
+                     or date.fromordinal(grounding.today.toordinal() + n) not in grounding.dates), None)
+    if relative:
+        out.append(("relative date", f"The driver will call you {relative}.", f"call you {relative}"))
+    out.append(("invented placeholder", "You can also reach the driver on [PHONE_9].", "[PHONE_9]"))
     if bad_weekday is not None and grounding.dates:
         out.append(("wrong weekday", f"It will arrive on {weekday}.", weekday))
     if "delivered" not in grounding.statuses:

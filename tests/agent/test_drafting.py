@@ -260,3 +260,50 @@ def test_format_date(lang: str, expected: str) -> None:
 )
 def test_reply_subject(subject: str, expected: str) -> None:
     assert reply_subject(subject) == expected
+
+
+INTENT_PARAGRAPH = {Intent.DAMAGE_OR_CLAIM: "damage", Intent.DELIVERY_CHANGE: "delivery_change",
+                    Intent.CANCELLATION: "cancellation", Intent.DOCUMENTS_REQUEST: "documents",
+                    Intent.BOOKING_REQUEST: "booking", Intent.COMPLAINT: "complaint"}
+
+
+@pytest.mark.parametrize("lang", TEMPLATE_LANGUAGES)
+@pytest.mark.parametrize("intent", list(Intent))
+async def test_every_intent_in_every_language_is_answered_and_grounded(lang: str, intent: Intent) -> None:
+    d = await draft(request(lang=lang, orders=(order(),), shipments=(shipment(),), intents=(intent,)))
+    kinds = [s.kind for s in d.suggestions]
+    assert kinds[:2] == ["greeting", "thanks"] and kinds[-1] == "closing"
+    assert "order_status" in kinds
+    expected = INTENT_PARAGRAPH.get(intent)
+    assert set(kinds) & set(INTENT_PARAGRAPH.values()) == ({expected} if expected else set())
+    (paragraph,) = [s.text for s in d.suggestions if s.kind == expected] if expected else [""]
+    assert paragraph in d.body
+    assert d.notes == ()  # the verifier removed nothing
+
+
+async def test_complaint_and_damage_apologize_once() -> None:
+    d = await draft(request(orders=(order(),), intents=(Intent.COMPLAINT, Intent.DAMAGE_OR_CLAIM)))
+    kinds = [s.kind for s in d.suggestions]
+    assert "damage" in kinds and "complaint" not in kinds
+
+
+@pytest.mark.parametrize("lang", TEMPLATE_LANGUAGES)
+async def test_mailbox_greeting_and_sign_off_replace_the_template_wording(lang: str) -> None:
+    style = STYLE.model_copy(update={"greetings": {lang: "Kjære"}, "sign_offs": {lang: "Vennlig hilsen fra oss"}})
+    d = await draft(request(lang=lang, orders=(order(),), style=style))
+    assert d.body.startswith("Kjære Kari,\n")
+    assert d.body.rstrip().endswith("Vennlig hilsen fra oss\nNordkyst Logistikk – Kundeservice")
+    assert d.notes == ()
+    anonymous = make_email(subject="Status", reply_text="Status?", from_address="post@hansen-mobler.example",
+                           from_name="Hansen Møbler", language=lang)
+    d = await draft(request(email=anonymous, lang=lang, orders=(order(),), style=style))
+    assert d.body.startswith("Kjære,\n")
+
+
+async def test_partial_order_data_reads_naturally() -> None:
+    """No confirmed date, only the requested one; no PO; no shipment yet."""
+    pending = order(status="open", confirmed=None, requested=date(2026, 12, 10), customer_po=None)
+    d = await draft(request(orders=(pending,)))
+    (line,) = [ln for ln in d.body.splitlines() if ln.startswith("Order NK204117")]
+    assert line.endswith("; the requested delivery date is 10 December 2026.")
+    assert "your PO" not in line and d.notes == ()

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from agent.drafting import DraftRequest, TemplateDrafter
+from agent.errors import TemplateError
 from agent.intents import RuleIntentClassifier
 from agent.llm import LLMError, LLMSettings, ProviderKind, ScriptedChatModel
-from agent.llm_drafter import LLMDrafter, load_prompt
+from agent.llm_drafter import LLMDrafter, PromptVersion, load_prompt, render_messages
 from agent.lookup import facts_from_records
-from agent.models import Draft, LookupResult, Withheld
+from agent.models import Draft, LookupFailure, LookupResult, SimilarThread, Withheld
 from agent.profile import StyleGuide
 from tests.agent.builders import make_email, order, ref, shipment
 
@@ -175,3 +178,130 @@ async def test_low_confidence_is_flagged() -> None:
     assert any("low model confidence" in n for n in draft.notes)
     assert draft.confidence == pytest.approx(0.2)
 
+
+
+def _rich_request(*, similar: tuple[SimilarThread, ...] = ()) -> DraftRequest:
+    base = request(withheld=(Withheld(reference="NK204118", reason="NK204118 belongs to another customer"),))
+    email = base.email.model_copy(update={
+        "reply_text": "Hi, when will NK204117 and NK204118 arrive?",
+        "quoted_text": "On Monday we wrote: your order NK204117 is confirmed. " + "Older history. " * 200})
+    lookup = base.lookup.model_copy(update={"not_found": ("NK999999",), "failures": (
+        LookupFailure(system="astro-wms", kind="wms", reference="NK204117", error="HTTP 503"),)})
+    style = StyleGuide(company="Nordkyst Logistikk AS", signature="Nordkyst Logistikk – Kundeservice",
+                       tone="brief and formal", greetings={"en": "Dear customer"}, sign_offs={"en": "Kind regards"},
+                       never_promise=("free storage",))
+    return DraftRequest(draft_id="d-ctx", email=email, references=base.references, intents=base.intents,
+                        lookup=lookup, style=style, similar=similar)
+
+
+async def test_prompt_context_holds_style_withheld_count_failures_and_examples() -> None:
+    example = SimilarThread(thread_id="t1", subject="ETA", customer_text="When?", score=0.9,
+                            reply_text="Hi Per,\n\nYour container MSKU4417209 arrives on 9 December 2026. " * 20)
+    model = ScriptedChatModel(script=[answer()])
+    await drafter(model).draft(request=_rich_request(similar=(example,)))
+    system, human = (content for _, content in model.calls[0])
+    # the mailbox style guide
+    for expected in ('Start with "Dear customer"', 'end with "Kind regards"', "brief and formal", "free storage",
+                     "Nordkyst Logistikk AS"):
+        assert expected in system, expected
+    assert "SIGNATURE:\nNordkyst Logistikk – Kundeservice" in human
+    # facts with ids and sources; what is missing, withheld (a count only) and unavailable
+    assert "F1 | NK204117 | order.status | shipped | erp" in human
+    assert "NOT FOUND in any system: NK999999" in human
+    assert "WITHHELD: 1 reference(s)" in human and "another customer" not in human
+    assert "UNAVAILABLE SYSTEMS (nothing known from them): astro-wms (wms)" in human
+    # the new text, a little of the quoted context, style examples labelled as not facts
+    assert "Hi, when will NK204117 and NK204118 arrive?" in human
+    assert "EARLIER IN THE THREAD (context only)" in human and "On Monday we wrote" in human
+    assert human.count("Older history.") < 50
+    assert "STYLE EXAMPLE 1 (a past reply, not facts):" in human
+    assert human.count("MSKU4417209") < 20  # the example is cut short
+
+
+async def test_similar_threads_never_support_a_claim() -> None:
+    """A date or a container that only a past reply mentions is not a fact for this draft."""
+    example = SimilarThread(thread_id="t1", subject="ETA", customer_text="When?", score=0.9,
+                            reply_text="Your container MSKU4417209 arrives on 9 December 2026.")
+    text = GOOD.replace("\n\nBest regards", " Container MSKU4417209 arrives on 9 December 2026.\n\nBest regards")
+    draft = await drafter(ScriptedChatModel(script=[answer(text)])).draft(request=_rich_request(similar=(example,)))
+    assert "MSKU4417209" not in draft.body and "9 December" not in draft.body
+    assert "Order NK204117 is shipped" in draft.body
+
+
+async def test_prompt_renders_in_a_strict_sandbox() -> None:
+    req = request()
+    undefined = PromptVersion(name="bad", system="{{ no_such_variable }}", user="{{ text }}")
+    with pytest.raises(TemplateError, match="bad"):
+        render_messages(prompt=undefined, request=req, redactor=None)
+    escape = PromptVersion(name="escape", system="{{ text.__class__.__mro__[1].__subclasses__() }}", user="x")
+    with pytest.raises(TemplateError, match="escape"):
+        render_messages(prompt=escape, request=req, redactor=None)
+
+
+async def test_prompt_version_is_name_and_content_hash() -> None:
+    prompt = load_prompt(name="draft-v1")
+    digest = hashlib.sha256(f"{prompt.system}\x00{prompt.user}".encode()).hexdigest()[:12]
+    assert prompt.version == f"draft-v1@{digest}"
+    changed = PromptVersion(name="draft-v1", system=prompt.system + " ", user=prompt.user)
+    assert changed.version != prompt.version
+    draft = await drafter(ScriptedChatModel(script=[answer()])).draft(request=request())
+    assert draft.template_version == prompt.version
+
+
+async def test_suggestion_with_an_ungrounded_claim_is_dropped() -> None:
+    """The model may put into a suggestion what it kept out of the reply text."""
+    suggestions = [
+        {"text": "Order NK204117 is shipped, with confirmed delivery date 24 November 2026.", "fact_ids": ["F1"],
+         "kind": "status"},
+        {"text": "We will refund 900 NOK, see https://evil.example/refund.", "fact_ids": [], "kind": "apology"},
+    ]
+    draft = await drafter(ScriptedChatModel(script=[answer(suggestions=suggestions)])).draft(request=request())
+    assert draft.body == GOOD
+    assert [s.kind for s in draft.suggestions] == ["status"]
+
+
+async def test_invented_placeholder_is_removed_and_note_points_are_restored() -> None:
+    text = GOOD.replace("\n\nBest regards", " You can also reach us at [PHONE_7].\n\nBest regards")
+    out = json.loads(answer(text))
+    out["note_points"] = ["customer left a private number [PHONE_1]"]
+    draft = await drafter(ScriptedChatModel(script=[out])).draft(request=request())
+    assert "[PHONE_7]" not in draft.body
+    assert any("[PHONE_7] is a PII placeholder" in n for n in draft.notes)
+    assert "model: customer left a private number +47 912 34 567" in draft.notes
+
+
+@pytest.mark.parametrize(("provider", "hosted", "redacted"), [
+    (ProviderKind.OPENAI, None, True), (ProviderKind.AZURE, None, True), (ProviderKind.COMPATIBLE, None, False),
+    (ProviderKind.OPENAI, False, False), (ProviderKind.COMPATIBLE, True, True),
+])
+async def test_redaction_is_on_for_hosted_providers_and_configurable_per_mailbox(
+        provider: ProviderKind, hosted: bool | None, redacted: bool) -> None:
+    model = ScriptedChatModel(script=[answer()])
+    settings = LLMSettings(provider=provider, hosted=hosted)
+    await LLMDrafter(model=model, settings=settings, fallback=TemplateDrafter(), prompt=load_prompt(name="draft-v1"),
+                     mailbox="ops").draft(request=request())
+    human = model.calls[0][1][1]
+    assert ("kari@home.example" not in human) is redacted
+    assert ("[EMAIL_1]" in human) is redacted
+
+
+async def test_ungrounded_answer_falls_back_keeping_model_and_usage() -> None:
+    leak = "Hi,\n\nYour order NK204999 left on 1 December 2026 and arrives at 14:30.\n\nBest regards"
+    draft = await drafter(ScriptedChatModel(script=[answer(leak, suggestions=[])])).draft(request=request())
+    assert draft.drafter == "template"
+    assert draft.fallback_reason and "unsupported sentence" in draft.fallback_reason
+    assert draft.model == "scripted" and draft.prompt_tokens > 0 and draft.completion_tokens == 100
+    assert any("NK204999" in n for n in draft.notes)
+
+
+async def test_relative_dates_must_match_a_fact_counted_from_the_email_date() -> None:
+    base = request()
+    sent_day = base.email.model_copy(update={"date": datetime(2026, 12, 2, 9, 0, tzinfo=UTC)})  # ETA is 3 Dec
+    req = DraftRequest(draft_id="d-rel", email=sent_day, references=base.references, intents=base.intents,
+                       lookup=base.lookup, style=base.style)
+    ok = GOOD.replace("\n\nBest regards", " That is tomorrow.\n\nBest regards")
+    draft = await drafter(ScriptedChatModel(script=[answer(ok)])).draft(request=req)
+    assert "That is tomorrow." in draft.body
+    bad = GOOD.replace("\n\nBest regards", " The truck comes today.\n\nBest regards")
+    draft = await drafter(ScriptedChatModel(script=[answer(bad)])).draft(request=req)
+    assert "today" not in draft.body and any("'today' (2026-12-02) matches no fact date" in n for n in draft.notes)

@@ -175,3 +175,33 @@ def test_references_are_listed_with_validity_and_source() -> None:
     assert "unchecked" in order_line and "from subject" in order_line
     (container_line,) = [ln for ln in body.splitlines() if "MSKU7719028" in ln]
     assert "valid" in container_line and "from quoted" in container_line
+
+
+def test_llm_draft_header_usage_removals_and_low_confidence() -> None:
+    llm = DRAFT.model_copy(update={
+        "drafter": "llm", "template_version": "draft-v1@a1b2c3d4e5f6", "model": "openai:gpt-4o-mini",
+        "prompt_tokens": 1180, "completion_tokens": 210, "latency_ms": 1432, "confidence": 0.31,
+        "notes": ("removed unsupported sentence: 'We will refund 500 EUR.' (number 500 is in no fact and not in "
+                  "the email)",)})
+    note = build_note(email=EMAIL, references=(ref("NK204117"),), intents=(Intent.ETA_REQUEST,),
+                      lookup=lookup_result(orders=(order(),)), similar=(), draft=llm)
+    assert ("by the llm drafter (draft-v1@a1b2c3d4e5f6, model openai:gpt-4o-mini, 1180 prompt + 210 completion "
+            "tokens, 1432 ms)") in note.body
+    assert "About this draft:\n  - removed unsupported sentence: 'We will refund 500 EUR.'" in note.body
+    assert "low confidence in this draft (0.31): check it closely" in note.warnings
+
+
+def test_fallback_reason_is_in_the_note() -> None:
+    fell_back = DRAFT.model_copy(update={
+        "fallback_reason": "the LLM failed (rate_limited): the provider rate-limited the request (429)",
+        "notes": ("template drafter used instead of the LLM: the LLM failed (rate_limited): the provider "
+                  "rate-limited the request (429)",)})
+    note = build_note(email=EMAIL, references=(ref("NK204117"),), intents=(Intent.ETA_REQUEST,),
+                      lookup=lookup_result(orders=(order(),)), similar=(), draft=fell_back)
+    assert "  - template drafter used instead of the LLM: the LLM failed (rate_limited)" in note.body
+    assert "by the template drafter (reply.no@0123456789ab)" in note.body
+
+
+def test_delivery_exception_warning() -> None:
+    lk = lookup_result(orders=(order(),), shipments=(shipment(status="exception", eta=None),))
+    assert "SHP-100117 has a delivery exception: Departed" in note_for(lk).warnings

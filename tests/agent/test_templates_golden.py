@@ -53,3 +53,26 @@ async def test_template_reply_matches_golden(lang: str) -> None:
     assert "NK204118" not in draft.body
     assert [s.kind for s in draft.suggestions][:2] == ["greeting", "thanks"]
     assert draft.suggestions[-1].kind == "closing"
+
+
+def sparse_request(lang: str) -> DraftRequest:
+    """The other end: a company address, no reference, no facts, several requests at once."""
+    email = make_email(subject="Booking og endring", reply_text="...", language=lang,
+                       from_address="post@hansen-mobler.example", from_name="Hansen Møbler")
+    lookup = LookupResult(customer_ids=("C100",), facts=())
+    return DraftRequest(draft_id="golden-sparse", email=email, references=(),
+                        intents=(Intent.COMPLAINT, Intent.BOOKING_REQUEST, Intent.DELIVERY_CHANGE,
+                                 Intent.CANCELLATION),
+                        lookup=lookup, style=StyleGuide(signature="Nordkyst Logistikk – Kundeservice"))
+
+
+@pytest.mark.parametrize("lang", TEMPLATE_LANGUAGES)
+async def test_sparse_template_reply_matches_golden(lang: str) -> None:
+    draft = await TemplateDrafter().draft(request=sparse_request(lang))
+    path = GOLDEN / f"sparse.{lang}.txt"
+    if os.environ.get("SHIPDRAFT_UPDATE_GOLDEN") == "1":
+        path.write_text(draft.body, encoding="utf-8")
+    assert draft.body == path.read_text(encoding="utf-8")
+    assert draft.notes == ()
+    assert [s.kind for s in draft.suggestions] == ["greeting", "thanks", "complaint", "delivery_change",
+                                                   "cancellation", "booking", "request_reference", "closing"]

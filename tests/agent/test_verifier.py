@@ -91,3 +91,64 @@ def test_text_without_claims_is_untouched(grounding: Grounding) -> None:
     text = "Hi Kari,\n\nThank you for your email. We are looking into it.\n\nBest regards\nNordkyst\n"
     result = verify(text=text, grounding=grounding)
     assert result.text == text and result.claims == 0
+
+
+@pytest.fixture
+def sent_on_friday() -> Grounding:
+    """The email was sent on Friday 13 March 2026; the facts hold 13 March (confirmed) and 14 March (ETA)."""
+    return Grounding.build(facts=FACTS, email_texts=["Where is NK204117?"], config_texts=[],
+                           today=datetime(2026, 3, 13, tzinfo=UTC).date())
+
+
+@pytest.mark.parametrize(("sentence", "supported"), [
+    ("It arrives tomorrow.", True),
+    ("It was confirmed for today.", True),
+    ("Den kommer i morgen.", True),
+    ("Den kommer imorgon.", True),
+    ("Sie kommt morgen an.", True),
+    ("It arrives the day after tomorrow.", False),
+    ("Sie kommt übermorgen.", False),
+    ("It left yesterday.", False),
+    ("Den ble sendt i går.", False),
+])
+def test_relative_dates_count_from_the_email_date(sent_on_friday: Grounding, sentence: str, supported: bool) -> None:
+    result = verify(text=f"Hello,\n\n{sentence}\n", grounding=sent_on_friday)
+    assert result.unchanged is supported, result.removed
+
+
+@pytest.mark.parametrize("sentence", ["Guten Morgen, Ihre Sendung ist unterwegs.", "God morgen, Kari.",
+                                      "Hei og god morgen.", "Good morning, Kari."])
+def test_good_morning_is_not_a_date(grounding: Grounding, sentence: str) -> None:
+    """Without an email date every relative date is unsupported, so these pass only if none is seen."""
+    result = verify(text=f"{sentence}\n", grounding=grounding)
+    assert result.unchanged, result.removed
+    assert not verify(text="Sie kommt morgen an.\n", grounding=grounding).unchanged
+
+
+def test_relative_date_without_an_email_date_is_unsupported(grounding: Grounding) -> None:
+    result = verify(text="Hello,\n\nIt arrives tomorrow.\n", grounding=grounding)
+    assert [r.sentence for r in result.removed] == ["It arrives tomorrow."]
+    assert "no date to count from" in result.removed[0].reasons[0]
+
+
+def test_left_over_pii_placeholder_is_unsupported(grounding: Grounding) -> None:
+    result = verify(text="Hello,\n\nShipment SHP-31043 is in transit. Call us on [PHONE_3].\n", grounding=grounding)
+    assert [r.sentence for r in result.removed] == ["Call us on [PHONE_3]."]
+    assert "PII placeholder" in result.removed[0].reasons[0]
+
+
+@pytest.mark.parametrize("sentence", [
+    "Order NK204117 er sendt.", "Ordern NK204117 är skickad.", "Der Auftrag NK204117 ist versandt.",
+    "Forsendelsen SHP-31043 er undervejs.", "Sendungen SHP-31043 är under transport.",
+])
+def test_status_words_in_every_language_match_the_fact(grounding: Grounding, sentence: str) -> None:
+    assert verify(text=f"Hei,\n\n{sentence}\n", grounding=grounding).unchanged
+
+
+@pytest.mark.parametrize("sentence", [
+    "Ordre NK204117 er levert.", "Ordern NK204117 är levererad.", "Der Auftrag NK204117 wurde zugestellt.",
+    "Forsendelsen SHP-31043 er forsinket.", "Die Sendung ist im Zoll angehalten.",
+])
+def test_wrong_status_words_in_every_language_are_removed(grounding: Grounding, sentence: str) -> None:
+    result = verify(text=f"Hei,\n\n{sentence}\n", grounding=grounding)
+    assert [r.sentence for r in result.removed] == [sentence]
