@@ -21,6 +21,11 @@ A suggestion survives when its text, with dates in any format reduced to one
 canonical form, is found in the reply with a partial-ratio score of at least
 ``suggestion`` (default 85): reformatting, a changed date format or a word
 swapped do not count as rejection.
+
+The thresholds are the process setting ``SHIPDRAFT_ACCEPTANCE`` (JSON, e.g.
+``{"as_is": 0.95, "light_edit": 0.85}``; unset keys keep these defaults); the
+observer, ``shipdraft eval run`` and ``shipdraft eval replay`` all use it, so
+offline predictions and production outcomes are read with the same ruler.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel, Levenshtein
 
@@ -40,13 +45,21 @@ _SKIP_KINDS = frozenset({"greeting", "thanks", "closing"})
 
 
 class AcceptanceThresholds(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    """Similarity thresholds of the outcomes (0..1, descending) and of a surviving suggestion (0..100)."""
 
-    as_is: float = 0.97
-    light_edit: float = 0.80
-    edited: float = 0.50
-    rewritten: float = 0.20
-    suggestion: float = 85.0
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    as_is: float = Field(default=0.97, ge=0, le=1, description="sent as is at or above this similarity")
+    light_edit: float = Field(default=0.80, ge=0, le=1, description="an edit at or above this is a light edit")
+    edited: float = Field(default=0.50, ge=0, le=1, description="edited at or above this, rewritten below")
+    rewritten: float = Field(default=0.20, ge=0, le=1, description="below this the reply was written without it")
+    suggestion: float = Field(default=85.0, ge=0, le=100, description="partial-ratio score of a surviving suggestion")
+
+    @model_validator(mode="after")
+    def _descending(self) -> AcceptanceThresholds:
+        if not self.as_is >= self.light_edit >= self.edited >= self.rewritten:
+            raise ValueError("thresholds must descend: as_is >= light_edit >= edited >= rewritten")
+        return self
 
 
 def comparable_text(text: str) -> str:

@@ -2,7 +2,9 @@
 
 Every call for every reference runs concurrently in one wave (the sender's
 customers, the order, its shipments and its warehouse status are fetched side
-by side), so the wall time is that of the slowest call. Records are authorized
+by side), so the wall time is that of the slowest call; an order found only by
+the customer's PO gets its shipments and warehouse status in a second wave,
+once the ERP has told its order number. Records are authorized
 afterwards: a record owned by a customer the sender does not belong to is
 withheld, and only the reference (never its content) is reported with the
 reason. A failing or slow system becomes a ``LookupFailure``, never an
@@ -150,8 +152,19 @@ async def lookup(
         for order in mine:
             orders.setdefault(order.order_no, order)
 
+    # An order found only by the customer's PO: its order number is known only now, so its shipments and
+    # warehouse status are a second, small wave (without it, "where is PO 4500..." never gets an ETA).
+    po_only = [n for n in orders if n not in order_refs]
+    more_ship = [call("tms", n, lambda n=n: t.shipments_for_order(order_no=n), []) for n in po_only] if t else []
+    more_wms = [call("wms", n, lambda n=n: w.fulfillment(order_no=n), None) for n in po_only] if w else []
+    if more_ship or more_wms:
+        second = await asyncio.gather(*more_ship, *more_wms)
+        order_shipments = [*order_shipments, *second[:len(more_ship)]]
+        fulfillments = [*fulfillments, *second[len(more_ship):]]
+    ship_refs = [*order_refs, *po_only] if t else []
+
     shipments: dict[str, Shipment] = {}
-    for ref, group in zip(order_refs, order_shipments, strict=False):
+    for ref, group in zip(ship_refs, order_shipments, strict=False):
         if ref in blocked_orders:
             continue
         for s in group:

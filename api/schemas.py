@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class Health(BaseModel):
@@ -103,3 +103,48 @@ class MessageDetail(BaseModel):
     facts: list[FactOut]
     draft: DraftOut | None
     acceptance: AcceptanceOut | None
+
+
+# --------------------------------------------------------------------------- acceptance metrics
+
+
+class AcceptanceRow(BaseModel):
+    """Outcome counts of one value of the breakdown dimension; superseded drafts are left out."""
+
+    key: str | None = Field(description="the mailbox, intent, language, drafter, prompt version or ISO week")
+    drafts: int = Field(description="drafts with an outcome other than superseded")
+    sent_as_is: int
+    light_edit: int = Field(description="edited, at or above the light-edit threshold")
+    edited: int = Field(description="edited below the light-edit threshold")
+    rewritten: int
+    replied_without_draft: int
+    discarded: int
+    expired: int
+    rate_as_is: float
+    rate_as_is_or_light: float
+
+
+class EditSizeBucket(BaseModel):
+    """How many sent drafts changed by this many characters (Levenshtein distance of the agent-written text)."""
+
+    bucket: str = Field(description="0, 1-20, 21-100, 101-300 or >300 characters")
+    drafts: int
+
+
+class SuggestionKindRow(BaseModel):
+    """Per suggestion kind, how many suggestions survived in the reply that was sent."""
+
+    kind: str
+    suggestions: int
+    survived: int
+    rate: float
+
+
+class ResponseTimeRow(BaseModel):
+    """First-response time (customer message received -> reply sent), with or without a draft used."""
+
+    kind: str = Field(description="'with draft' or 'without draft'")
+    replies: int
+    p50_s: float | None
+    p90_s: float | None
+    draft_to_send_p50_s: float | None = Field(description="median seconds from the draft being posted to the send")

@@ -22,8 +22,8 @@ from evals.runner import RunReport
 SUMMARY_FIELDS = (
     "cases", "errors", "reference_precision", "reference_recall", "reference_f1", "intent_accuracy",
     "language_accuracy", "required_fact_recall", "unsupported_claims", "leaks", "similarity_mean",
-    "predicted_sent_as_is", "predicted_accepted", "prompt_tokens_median", "prompt_tokens_p95", "latency_ms_median",
-    "latency_ms_p95", "fallbacks",
+    "predicted_sent_as_is", "predicted_as_is_or_light", "predicted_accepted", "prompt_tokens_median",
+    "prompt_tokens_p95", "latency_ms_median", "latency_ms_p95", "fallbacks",
 )
 # figures where a higher value is worse; "cases" is neither better nor worse
 _LOWER_IS_BETTER = {"errors", "unsupported_claims", "leaks", "prompt_tokens_median", "prompt_tokens_p95",

@@ -14,7 +14,13 @@ Per case:
   ``where: everywhere``, in the internal note as well);
 - **similarity to gold**: ``agent.acceptance.compare`` of the draft with the
   gold reply, and the outcome it predicts (sent as is / edited / rewritten)
-  under the acceptance thresholds.
+  under the acceptance thresholds; ``predicted_light_edit`` when an edited
+  draft reaches the light-edit threshold.
+
+Predicted acceptance is read off the gold cases as production reads it off
+sent replies: the share predicted sent as is, the share sent as is or lightly
+edited (the headline acceptance rate of ``shipdraft metrics``), and the share
+at least edited.
 
 Aggregates are micro-averaged (sums over cases) unless named a median or a
 percentile. ``Thresholds`` and ``gate_violations`` are the CI gate.
@@ -84,6 +90,7 @@ class CaseResult(_Model):
     claims: int = 0
     gold_similarity: float | None = None
     predicted_outcome: str | None = None
+    predicted_light_edit: bool = False  # edited, at or above the light-edit threshold
     prompt_tokens: int = 0
     model_prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -234,6 +241,8 @@ class Summary(_Model):
     similarity_mean: float | None = None
     similarity_median: float | None = None
     predicted_sent_as_is: float | None = Field(default=None, description="share of gold cases at or above as_is")
+    predicted_as_is_or_light: float | None = Field(
+        default=None, description="share of gold cases at or above the light-edit threshold (as is + lightly edited)")
     predicted_accepted: float | None = Field(default=None, description="share at or above the edited threshold")
     prompt_tokens_median: float = 0.0
     prompt_tokens_p95: float = 0.0
@@ -282,6 +291,9 @@ def summarize(results: Sequence[CaseResult]) -> Summary:
         similarity_median=round(statistics.median(sims), 4) if sims else None,
         predicted_sent_as_is=round(sum(r.predicted_outcome == "sent_as_is" for r in gold) / len(gold), 4)
         if gold else None,
+        predicted_as_is_or_light=round(
+            sum(r.predicted_outcome == "sent_as_is" or r.predicted_light_edit for r in gold) / len(gold), 4)
+        if gold else None,
         predicted_accepted=round(sum(r.predicted_outcome in ("sent_as_is", "edited") for r in gold) / len(gold), 4)
         if gold else None,
         prompt_tokens_median=statistics.median(tokens) if tokens else 0.0,
@@ -320,6 +332,7 @@ class Thresholds(BaseModel):
     max_leaks: int = 0
     min_reference_f1: float = 0.0
     min_required_fact_recall: float = 0.0
+    min_intent_accuracy: float = 0.0
     measured: dict[str, float] = Field(default_factory=dict, description="the figures when the thresholds were set")
     note: str = ""
 
@@ -347,4 +360,6 @@ def gate_violations(*, summary: Summary, thresholds: Thresholds) -> list[str]:
     if summary.required_fact_recall < thresholds.min_required_fact_recall:
         out.append(f"required-fact recall {summary.required_fact_recall:.4f} below "
                    f"{thresholds.min_required_fact_recall:.4f}")
+    if summary.intent_accuracy < thresholds.min_intent_accuracy:
+        out.append(f"intent accuracy {summary.intent_accuracy:.4f} below {thresholds.min_intent_accuracy:.4f}")
     return out

@@ -83,6 +83,7 @@ class ReplayCase(BaseModel):
     error: str | None = None
     similarity: float | None = None
     predicted_outcome: str | None = None
+    predicted_light_edit: bool = False  # edited, at or above the light-edit threshold
     production_outcome: str | None = None
     production_similarity: float | None = None
     drafter: str = ""
@@ -110,6 +111,8 @@ class ReplayReport(BaseModel):
     similarity_mean: float | None = None
     similarity_median: float | None = None
     predicted: dict[str, float]  # outcome -> share of replayed threads
+    predicted_sent_as_is: float | None = None  # share of replayed threads whose draft matches what was sent
+    predicted_as_is_or_light: float | None = None  # ... or is within a light edit of it
     production: dict[str, float]  # outcome -> share of the threads shipdraft drafted in production
     agreement: float | None = None  # share of those where the prediction matches the recorded outcome
     cases: tuple[ReplayCase, ...]
@@ -158,6 +161,11 @@ async def replay(*, source: ReplaySource, deps: PipelineDeps, mailbox: str, crea
         similarity_mean=round(statistics.fmean(sims), 4) if sims else None,
         similarity_median=round(statistics.median(sims), 4) if sims else None,
         predicted=_shares([c.predicted_outcome for c in done]),
+        predicted_sent_as_is=round(sum(c.predicted_outcome == "sent_as_is" for c in done) / len(done), 4)
+        if done else None,
+        predicted_as_is_or_light=round(
+            sum(c.predicted_outcome == "sent_as_is" or c.predicted_light_edit for c in done) / len(done), 4)
+        if done else None,
         production=_shares([c.production_outcome for c in in_production]),
         agreement=round(sum(c.predicted_outcome == c.production_outcome for c in in_production) / len(in_production),
                         4) if in_production else None,
@@ -182,6 +190,7 @@ async def replay_thread(*, thread: AnsweredThread, deps: PipelineDeps, redact: C
     verdict = compare(drafted=redact(result.draft.body), sent=thread.reply_text, thresholds=thresholds)
     return ReplayCase(
         **base, similarity=verdict.similarity, predicted_outcome=verdict.outcome.value,
+        predicted_light_edit=verdict.light_edit,
         drafter=result.draft.drafter, fallback_reason=result.draft.fallback_reason,
         references=tuple(f"{r.kind.value}:{r.value}" for r in result.references), facts=len(result.lookup.facts),
         withheld=len(result.lookup.withheld), failures=tuple(f"{f.kind}:{f.category}" for f in result.lookup.failures),
@@ -207,6 +216,10 @@ def format_replay(report: ReplayReport) -> str:
                      f"{report.acceptance.edited})")
     if report.predicted:
         lines.append("predicted: " + ", ".join(f"{k} {v:.1%}" for k, v in report.predicted.items()))
+    if report.predicted_sent_as_is is not None and report.predicted_as_is_or_light is not None:
+        lines.append(f"predicted acceptance: sent as is {report.predicted_sent_as_is:.1%}, as is or lightly edited "
+                     f"{report.predicted_as_is_or_light:.1%} (light edit: similarity >= "
+                     f"{report.acceptance.light_edit})")
     if report.production:
         lines.append("recorded in production: " + ", ".join(f"{k} {v:.1%}" for k, v in report.production.items())
                      + (f"; prediction agrees on {report.agreement:.1%}" if report.agreement is not None else ""))

@@ -26,7 +26,8 @@ _RATES = (
     ("language accuracy", "language_accuracy"),
     ("required-fact recall", "required_fact_recall"),
     ("predicted sent as is", "predicted_sent_as_is"),
-    ("predicted accepted (as is or edited)", "predicted_accepted"),
+    ("predicted as is or lightly edited", "predicted_as_is_or_light"),
+    ("predicted accepted (at least edited)", "predicted_accepted"),
 )
 
 
@@ -255,7 +256,7 @@ def _tiles(s: Summary) -> list[tuple[str, str, bool]]:
         ("leaks", str(s.leaks), s.leaks > 0),
         ("errors", str(s.errors), s.errors > 0),
         ("similarity to gold (mean)", _num(s.similarity_mean), False),
-        ("predicted accepted", _pct(s.predicted_accepted), False),
+        ("predicted as is or lightly edited", _pct(s.predicted_as_is_or_light), False),
         ("prompt tokens (median)", f"{s.prompt_tokens_median:.0f}", False),
         ("latency p95", f"{s.latency_ms_p95:.0f} ms", False),
     ]

@@ -245,6 +245,7 @@ def measure(*, base: dict[str, object], case: Case, result: AnalysisResult, styl
         claims=len(all_claims),
         gold_similarity=verdict.similarity if verdict else None,
         predicted_outcome=verdict.outcome.value if verdict else None,
+        predicted_light_edit=verdict.light_edit if verdict else False,
         prompt_tokens=sum(tokens.count(content) for _, content in messages),
         model_prompt_tokens=result.draft.prompt_tokens,
         completion_tokens=result.draft.completion_tokens,

@@ -101,7 +101,7 @@ async def run_command(*, settings: Settings, dataset: Path, prompt: str | None, 
         chat_model = LangChainChatModel(settings=config.llm)  # a real model: the network, the API key
     options = RunOptions(drafter=DrafterKind(drafter), prompt=prompt or config.prompt, chat_model=chat_model,
                          llm_settings=config.llm or LLMSettings(), scripted_only=scripted_only,
-                         case_ids=frozenset(case_ids))
+                         case_ids=frozenset(case_ids), acceptance=settings.acceptance)
     report = await run_dataset(dataset=data, options=options)
     folder = out or settings.data_dir / "evals" / report.run_id
     folder.mkdir(parents=True, exist_ok=True)
@@ -140,8 +140,9 @@ def format_summary(*, report: Any) -> str:
     ]
     if s.gold_cases:
         lines.append(f"gold replies    similarity mean {s.similarity_mean:.3f}, median {s.similarity_median:.3f} "
-                     f"({s.gold_cases} cases); predicted sent as is {s.predicted_sent_as_is:.1%}, accepted "
-                     f"(as is or edited) {s.predicted_accepted:.1%}")
+                     f"({s.gold_cases} cases)")
+        lines.append(f"predicted        sent as is {s.predicted_sent_as_is:.1%}, as is or lightly edited "
+                     f"{s.predicted_as_is_or_light:.1%}, at least edited {s.predicted_accepted:.1%}")
     lines.append(f"cost and speed  prompt tokens median {s.prompt_tokens_median:.0f}, p95 {s.prompt_tokens_p95:.0f} "
                  f"({report.tokenizer}); latency median {s.latency_ms_median:.1f} ms, p95 {s.latency_ms_p95:.1f} ms")
     if report.skipped:
@@ -198,7 +199,7 @@ async def replay_command(*, settings: Settings, mailbox: str, since: date | None
 
         report = await replay(source=ReplayRepository(pool=runtime.pool), deps=deps, mailbox=mailbox,
                               created_at=datetime.now(UTC), redact=redact, since=since_datetime(since),
-                              limit=limit)
+                              limit=limit, acceptance=settings.acceptance)
     print(format_replay(report), end="")
     if json_path:
         json_path.write_text(report.model_dump_json(indent=1), encoding="utf-8")

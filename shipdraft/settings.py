@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agent.acceptance import AcceptanceThresholds
 from agent.embeddings import EmbedderKind
 
 
@@ -40,6 +41,10 @@ class Settings(BaseSettings):
     lease_seconds: int = Field(default=300, ge=10)
     discard_grace_seconds: float = Field(default=3600.0, ge=0)
     draft_expiry_days: float = Field(default=14.0, gt=0, description="an open draft this old counts as expired")
+    acceptance: AcceptanceThresholds = Field(
+        default_factory=AcceptanceThresholds,
+        description='similarity thresholds of the acceptance outcomes, as JSON: SHIPDRAFT_ACCEPTANCE='
+                    '\'{"as_is": 0.97, "light_edit": 0.8, "edited": 0.5, "rewritten": 0.2, "suggestion": 85}\'')
     embedder: EmbedderKind | None = Field(
         default=None, description="overrides the mailbox's retrieval.embedder.kind in this process "
                                   "(local, openai, deterministic, none)")

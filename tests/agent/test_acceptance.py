@@ -97,5 +97,6 @@ def test_comparable_text() -> None:
 ])
 def test_custom_thresholds(as_is: float, edited: float, outcome: AcceptanceOutcome) -> None:
     sent = DRAFT.replace("Forventet ankomst til Bergen er 03.12.2026.", "Ny ETA kommer i morgen.")
-    result = compare(drafted=DRAFT, sent=sent, thresholds=AcceptanceThresholds(as_is=as_is, edited=edited))
+    thresholds = AcceptanceThresholds(as_is=as_is, light_edit=as_is, edited=edited, rewritten=0.05)
+    result = compare(drafted=DRAFT, sent=sent, thresholds=thresholds)
     assert result.outcome == outcome

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from agent.acceptance import AcceptanceThresholds, canonical_dates, compare, suggestion_outcomes
 from agent.models import Suggestion
 
@@ -42,6 +44,19 @@ def test_thresholds_are_configuration() -> None:
     strict = AcceptanceThresholds(as_is=1.0, light_edit=0.99, edited=0.98, rewritten=0.5)
     assert compare(drafted=DRAFT, sent=DRAFT + " ", thresholds=strict).outcome == "sent_as_is"
     assert compare(drafted=DRAFT, sent=DRAFT.replace("Kari", "Karianne"), thresholds=strict).outcome == "edited"
+
+
+def test_thresholds_come_from_the_settings_and_must_make_sense() -> None:
+    from pydantic import ValidationError
+
+    from shipdraft.settings import Settings
+
+    settings = Settings.model_validate({"acceptance": {"as_is": 0.99, "light_edit": 0.9}})
+    assert settings.acceptance == AcceptanceThresholds(as_is=0.99, light_edit=0.9)  # the rest keep their defaults
+    assert Settings().acceptance == AcceptanceThresholds()
+    for bad in ({"as_is": 0.5}, {"edited": 0.9}, {"as_is": 1.5}, {"suggestion": 120}, {"as_si": 0.9}):
+        with pytest.raises(ValidationError):
+            Settings.model_validate({"acceptance": bad})
 
 
 def test_quoted_history_signature_and_html_are_ignored() -> None:

@@ -104,3 +104,30 @@ async def test_a_kind_the_case_does_not_configure_is_absent() -> None:
     found = await lookup(sender="kari.nilsen@hansen-mobler.example", references=(ref("NK204117"),), systems=systems,
                          policy=AuthorizationPolicy.STRICT)
     assert [o.order_no for o in found.orders] == ["NK204117"] and found.shipments == ()
+
+
+@pytest.mark.anyio
+async def test_an_order_known_only_by_the_customers_po_gets_its_shipment_and_eta() -> None:
+    from agent.profile import ReferenceRules
+    from agent.references import scan_text
+    from tests.evals.conftest import PROFILE
+
+    orders = [{**BUSINESS["orders"][0], "customer_po": "4523848903"},
+              {**BUSINESS["orders"][1], "customer_po": "4599000001"}]
+    rules = ReferenceRules.model_validate(PROFILE["references"])
+    # a German customer calls their PO their "Bestellnummer": not the mailbox's order format, so a PO
+    text = "Wo bleibt unsere Bestellung mit der Bestellnummer 4523848903? Und die Bestellnummer 4599000001?"
+    refs = tuple(scan_text(text=text, source=ReferenceSource.NEW_TEXT, rules=rules))
+    assert {(r.kind, r.value) for r in refs} == {(ReferenceKind.CUSTOMER_PO, "4523848903"),
+                                                 (ReferenceKind.CUSTOMER_PO, "4599000001")}
+    log = CallLog()
+    found = await lookup(sender="kari.nilsen@hansen-mobler.example", references=refs,
+                         systems=fixture_systems(state=state(orders=orders), names=NAMES, log=log),
+                         policy=AuthorizationPolicy.STRICT, timeout=1.0)
+    assert [o.order_no for o in found.orders] == ["NK204117"]
+    # the order number the ERP gave for the PO is looked up in the TMS: the ETA can reach the draft
+    assert [s.shipment_id for s in found.shipments] == ["SHP-100200"]
+    assert any(f.name == "shipment.eta" and f.value.startswith("2026-11-26") for f in found.facts)
+    # another customer's PO is withheld, and its order is never fetched from the TMS or the WMS
+    assert [w.reference for w in found.withheld] == ["4599000001"]
+    assert "NK204117" in log.arguments() and "NK204999" not in log.arguments()

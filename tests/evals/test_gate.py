@@ -1,7 +1,7 @@
 """The CI gate: the template drafter on the committed core dataset keeps the committed thresholds.
 
-0 unsupported claims, 0 leaks, no case failing to run, and reference F1 and required-fact recall no
-lower than ``evals/thresholds.json``. On failure the message names the cases to look at, and the full
+0 unsupported claims, 0 leaks, no case failing to run, and reference F1, required-fact recall and
+intent accuracy no lower than ``evals/thresholds.json``. On failure the message names the cases to look at, and the full
 report (run.json, report.html) is left in the test's temporary folder.
 """
 

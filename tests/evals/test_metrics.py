@@ -112,8 +112,10 @@ def test_summaries_are_micro_averaged_over_cases() -> None:
                 required=(FactResult(check=check("date", "2026-11-26"), found=False),), forbidden=(leak,),
                 gold_similarity=0.40, predicted_outcome="rewritten", latency_ms=30.0, prompt_tokens=900),
         _result("c", error="quarantined: empty message", reference_fn=2, intent_correct=None),
+        _result("d", gold_similarity=0.85, predicted_outcome="edited", predicted_light_edit=True),
+        _result("e", gold_similarity=0.60, predicted_outcome="edited"),
     ]
-    s = summarize(results)
+    s = summarize(results[:3])
     assert (s.cases, s.errors, s.reference_tp, s.reference_fp, s.reference_fn) == (3, 1, 4, 1, 3)
     assert s.reference_precision == 0.8 and s.reference_recall == round(4 / 7, 4)
     assert s.intent_cases == 2 and s.intent_accuracy == 0.5 and s.language_accuracy == 0.5
@@ -121,15 +123,21 @@ def test_summaries_are_micro_averaged_over_cases() -> None:
     assert s.leaks == 1 and s.cases_with_leaks == 1
     assert s.gold_cases == 2 and s.predicted_sent_as_is == 0.5 and s.predicted_accepted == 0.5
     assert s.similarity_mean == 0.69 and s.latency_ms_median == 20.0 and s.prompt_tokens_total == 1600
+    # predicted acceptance at the three thresholds: as is 1 of 4; + lightly edited 2 of 4; at least edited 3 of 4
+    s = summarize(results)
+    assert s.gold_cases == 4 and s.predicted_sent_as_is == 0.25
+    assert s.predicted_as_is_or_light == 0.5 and s.predicted_accepted == 0.75
 
 
 def test_the_gate_names_every_threshold_it_misses() -> None:
-    thresholds = Thresholds(min_cases=150, min_reference_f1=0.95, min_required_fact_recall=0.9)
-    good = Summary(cases=200, reference_f1=0.97, required_fact_recall=0.93)
+    thresholds = Thresholds(min_cases=150, min_reference_f1=0.95, min_required_fact_recall=0.9,
+                            min_intent_accuracy=0.9)
+    good = Summary(cases=200, reference_f1=0.97, required_fact_recall=0.93, intent_accuracy=0.91)
     assert gate_violations(summary=good, thresholds=thresholds) == []
-    bad = Summary(cases=100, errors=1, unsupported_claims=2, leaks=1, reference_f1=0.9, required_fact_recall=0.8)
+    bad = Summary(cases=100, errors=1, unsupported_claims=2, leaks=1, reference_f1=0.9, required_fact_recall=0.8,
+                  intent_accuracy=0.85)
     problems = gate_violations(summary=bad, thresholds=thresholds)
-    assert len(problems) == 6
+    assert len(problems) == 7 and any("intent accuracy 0.8500 below 0.9000" in p for p in problems)
     assert any("2 unsupported claims" in p for p in problems) and any("1 leaks" in p for p in problems)
 
 

@@ -60,8 +60,16 @@ async def test_replay_compares_new_drafts_with_what_was_sent(runtime: Runtime) -
     assert history and not any(c.original_message for c in history)  # history threads: stored text only
     assert report.with_original_message == 1 and report.production == {"edited": 1.0}
     assert report.agreement == 1.0 and sum(report.predicted.values()) == pytest.approx(1.0)
+    # predicted acceptance: as is, and as is or lightly edited (an edit at or above the light-edit threshold)
+    light = [c for c in report.cases if c.predicted_light_edit]
+    assert all(c.predicted_outcome == "edited" and c.similarity is not None
+               and c.similarity >= report.acceptance.light_edit for c in light)
+    assert report.predicted_sent_as_is == pytest.approx(report.predicted.get("sent_as_is", 0.0))
+    assert report.predicted_as_is_or_light == pytest.approx(report.predicted_sent_as_is + len(light) / report.replayed,
+                                                            abs=1e-4)
     text = format_replay(report)
     assert f"{report.threads} answered threads" in text and "recorded in production: edited 100.0%" in text
+    assert "predicted acceptance: sent as is" in text
 
 
 async def test_since_and_limit_and_an_unknown_mailbox(runtime: Runtime) -> None:

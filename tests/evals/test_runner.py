@@ -26,6 +26,10 @@ async def test_template_run_measures_every_figure(mini: Dataset) -> None:
     assert (s.required_found, s.required_facts) == (2, 2)
     assert s.unsupported_claims == 0 and s.claims > 0 and s.leaks == 0
     assert s.gold_cases == 1 and 0 < s.similarity_mean < 1
+    gold = next(c for c in report.cases if c.gold_similarity is not None)
+    light = gold.predicted_light_edit
+    assert light == (gold.predicted_outcome == "edited" and gold.gold_similarity >= report.acceptance.light_edit)
+    assert s.predicted_as_is_or_light == (1.0 if light or gold.predicted_outcome == "sent_as_is" else 0.0)
     assert s.prompt_tokens_median > 100 and s.latency_ms_max > 0
     mixed = next(c for c in report.cases if c.id == "mixed")
     assert mixed.withheld == ("NK204999",) and "Kassel" not in mixed.draft_body

@@ -89,13 +89,27 @@ async def test_outcomes_and_metrics(runtime: Runtime, database_url: str, tmp_pat
         by_intent = (await c.get("/metrics/acceptance", params={"by": "intent"})).json()
         kinds = (await c.get("/metrics/suggestions")).json()
         times = (await c.get("/metrics/response-times")).json()
+        edits = (await c.get("/metrics/edit-sizes")).json()
+        by_dim = {dim: (await c.get("/metrics/acceptance", params={"by": dim})).json()
+                  for dim in ("language", "drafter", "prompt", "week")}
         assert (await c.get("/metrics/acceptance", params={"by": "nonsense"})).status_code == 422
+        assert (await c.get("/metrics/acceptance", params={"mailbox": "nobody"})).json() == []
     assert total["drafts"] == 5  # superseded drafts are not counted
     assert total["sent_as_is"] == 1 and total["light_edit"] + total["edited"] == 1
     assert total["rate_as_is"] == pytest.approx(0.2)
     assert {r["key"] for r in by_intent} >= {"eta_request"}
     assert {k["kind"] for k in kinds} >= {"order_status"} and all(0 <= k["rate"] <= 1 for k in kinds)
     assert {t["kind"] for t in times} == {"with draft", "without draft"}
+    with_draft = next(t for t in times if t["kind"] == "with draft")
+    assert with_draft["replies"] == 2 and with_draft["draft_to_send_p50_s"] is not None
+    # edit sizes of the drafts that were sent from the draft: one unchanged, one with a sentence added
+    assert sum(b["drafts"] for b in edits) == 2 and {"bucket": "0", "drafts": 1} in edits
+    assert next(b for b in edits if b["bucket"] != "0")["bucket"] in ("21-100", "101-300")
+    for dim, rows in by_dim.items():  # every breakdown counts the same five drafts
+        assert sum(r["drafts"] for r in rows) == 5, dim
+    assert {r["key"] for r in by_dim["drafter"]} == {"template"} and all(r["key"] for r in by_dim["language"])
+    assert all(r["key"].startswith("reply.") for r in by_dim["prompt"])  # the template drafter's version
+    assert all(r["key"] and "-W" in r["key"] for r in by_dim["week"])
 
     env = {**os.environ, "SHIPDRAFT_DATABASE_URL": database_url, "SHIPDRAFT_DATA_DIR": str(tmp_path)}
     done = subprocess.run([sys.executable, "-m", "shipdraft.cli", "metrics", "--by", "drafter"],

@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from agent.drafting import DraftRequest, TemplateDrafter
+from agent.drafting import TemplateDrafter
 from agent.llm import LLMError, LLMSettings, ProviderKind, ScriptedChatModel
 from agent.llm_drafter import LLMDrafter, PromptVersion, load_prompt
-from agent.models import Acceptance, AcceptanceOutcome, Draft, SuggestionOutcome
+from agent.models import Acceptance, AcceptanceOutcome, SuggestionOutcome
 from agent.rollout import Rollout, UnknownPromptError
 from agent.stats import Verdict
 from shipdraft.runner import one_pass
@@ -147,29 +147,17 @@ async def test_the_selector_is_deterministic_sticky_and_falls_back(runtime: Runt
 # --------------------------------------------------------------------------- acceptance per version
 
 
-class RolledOutDrafter:
-    """The LLM drafter with its prompt chosen per message: the change proposed for agent/llm_drafter.py."""
-
-    name = "llm"
-
-    def __init__(self, *, selector: StoredPromptSelector, model: ScriptedChatModel) -> None:
-        self._selector, self._model = selector, model
-
-    async def draft(self, *, request: DraftRequest) -> Draft:
-        prompt = await self._selector.select(mailbox="ops", message_key=request.draft_id)
-        return await LLMDrafter(model=self._model, settings=LLMSettings(provider=ProviderKind.COMPATIBLE),
-                                fallback=TemplateDrafter(), prompt=prompt, mailbox="ops").draft(request=request)
-
-
 async def test_acceptance_per_version_end_to_end(runtime: Runtime) -> None:
     repo = PromptRepository(pool=runtime.pool)
     await create(repo)
     await repo.set_rollout(mailbox="ops", rollout=Rollout.model_validate(
         [{"version": "draft-v2", "percent": 50}, {"version": "draft-v1", "percent": 50}]), author="lead", message="")
     model = ScriptedChatModel(script=[LLMError("down", kind="server_error"), GOOD])  # the first call fails
-    rt = dataclasses.replace(runtime, deps=dataclasses.replace(
-        runtime.deps, drafter=RolledOutDrafter(selector=StoredPromptSelector(pool=runtime.pool, default=V1),
-                                               model=model)))
+    # the LLM drafter as shipdraft.wiring.build_drafter makes it: the stored rollout picks the prompt per message
+    drafter = LLMDrafter(model=model, settings=LLMSettings(provider=ProviderKind.COMPATIBLE),
+                         fallback=TemplateDrafter(), prompt=V1, mailbox="ops",
+                         selector=StoredPromptSelector(pool=runtime.pool, default=V1))
+    rt = dataclasses.replace(runtime, deps=dataclasses.replace(runtime.deps, drafter=drafter))
     for i in range(12):
         (runtime.provider.root / "new" / f"m{i}").write_bytes(  # type: ignore[attr-defined]
             make_email(subject=f"Status ordre NK204117 ({i})", message_id=f"<m{i}@test.example>"))
