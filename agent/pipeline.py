@@ -57,6 +57,7 @@ class ProcessResult(BaseModel):
     draft_id: str = ""
     draft_location: str = ""
     reused_draft: bool = False
+    replaced_drafts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,15 +112,16 @@ async def analyze(*, email: Email, draft_id: str, deps: PipelineDeps) -> Analysi
 
 async def replace_older_drafts(
     *, message_pk: int, store: MessageStore, mailbox: MailboxPort, deps: PipelineDeps
-) -> None:
+) -> list[str]:
     """The customer wrote again: remove the thread's older drafts that nobody touched.
 
     An edited older draft is the agent's work and stays; a draft already gone is left to
     acceptance logging (sent or discarded). Failing here never undoes the new draft: the
-    older one stays in the mailbox and is logged.
+    older one stays in the mailbox and is logged. Returns the draft ids removed.
     """
+    replaced: list[str] = []
     if not deps.profile.replace_untouched_drafts:
-        return
+        return replaced
     for older in await store.older_drafts(message_pk=message_pk):
         try:
             outcome = await supersede(provider=mailbox, draft_id=older.draft_id, posted_body=older.body)
@@ -129,6 +131,8 @@ async def replace_older_drafts(
             continue
         if outcome == Superseded.REMOVED:
             await store.mark_superseded(draft_id=older.draft_id)
+            replaced.append(older.draft_id)
+    return replaced
 
 
 async def process_message(
@@ -165,8 +169,9 @@ async def process_message(
         reason = f"{type(exc).__name__}: {exc}"
         await store.fail(message_pk=message_pk, reason=reason)
         return ProcessResult(**base, outcome=Outcome.FAILED, reason=reason, draft_id=draft_id)
+    replaced: list[str] = []
     try:  # the new draft is posted and recorded whatever happens to the older ones
-        await replace_older_drafts(message_pk=message_pk, store=store, mailbox=mailbox, deps=deps)
+        replaced = await replace_older_drafts(message_pk=message_pk, store=store, mailbox=mailbox, deps=deps)
     except Exception:
         log.warning("older drafts of the thread not replaced", exc_info=True, extra={"message_pk": message_pk})
     return ProcessResult(
@@ -178,4 +183,5 @@ async def process_message(
         draft_id=draft_id,
         draft_location=location,
         reused_draft=existing is not None,
+        replaced_drafts=tuple(replaced),
     )

@@ -104,7 +104,7 @@ async def one_pass(*, runtime: Runtime, on_result: Callable[[ProcessResult], Non
     summary.observations = await observe(
         mailbox_name=runtime.config.name, sent=[(i.provider_key, i.raw) for i in sent], mailbox=runtime.provider,
         store=runtime.drafts, discard_grace_seconds=runtime.settings.discard_grace_seconds,
-        expire_after_seconds=runtime.settings.draft_expiry_days * 86400,
+        expire_after_seconds=runtime.settings.draft_expiry_days * 86400, thresholds=runtime.settings.acceptance,
     )
     return summary
 
@@ -157,6 +157,8 @@ def format_result(result: ProcessResult) -> str:
         refs = ",".join(r.split(":", 1)[1] for r in result.references) or "none"
         withheld = f" withheld={result.withheld}" if result.withheld else ""
         again = " (existing draft reused)" if result.reused_draft else ""
+        if result.replaced_drafts:
+            again += f" (replaced {len(result.replaced_drafts)} untouched older draft(s) of the thread)"
         return f"{head} refs={refs} facts={result.facts}{withheld} -> {result.draft_location}{again}"
     return f"{head}: {result.reason}"
 

@@ -69,10 +69,13 @@ def test_run_once_twice_drafts_every_demo_email_once(database_url: str, tmp_path
     assert sum(line.startswith("drafted ") for line in first.stdout.splitlines()) == inbox
     assert f"({inbox} demo emails delivered)" in first.stdout
     assert "refs=NK204117 facts=" in first.stdout and "-> .Drafts/cur/shipdraft-draft-" in first.stdout
+    # a customer who wrote again in a thread: the older, untouched draft there was replaced
+    replaced = first.stdout.count("untouched older draft(s) of the thread)")
+    assert replaced >= 1
     second = _shipdraft("run", "--once", env=env)
     assert second.returncode == 0
     assert "drafted " not in second.stdout
-    assert len(list((tmp_path / "maildir" / "ops" / ".Drafts" / "cur").iterdir())) == inbox
+    assert len(list((tmp_path / "maildir" / "ops" / ".Drafts" / "cur").iterdir())) == inbox - replaced
 
 
 def test_run_watches_for_new_mail_and_stops_cleanly_on_ctrl_c(database_url: str, tmp_path: Path) -> None:

@@ -46,6 +46,7 @@ async def test_untouched_older_draft_is_replaced(runtime: Runtime, database_url:
     old = await _first_then_again(runtime)
     _again(runtime)
     [second] = (await one_pass(runtime=runtime)).results
+    assert second.replaced_drafts == (old,)
     drafts = _drafts(runtime)
     assert old not in drafts and second.draft_id in drafts  # one draft in the thread: the new one
     status = _outcomes(database_url)
