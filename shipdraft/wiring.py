@@ -137,7 +137,8 @@ def build_embedder_for(*, config: MailboxConfig, settings: Settings,
     if settings.embedder is not None:
         wanted = wanted.model_copy(update={"kind": settings.embedder})
     try:
-        return build_embedder(config=wanted, environ=os.environ if environ is None else environ)
+        return build_embedder(config=wanted, environ=os.environ if environ is None else environ,
+                              cache_dir=settings.data_dir / "models")
     except EmbeddingConfigError as exc:
         if wanted.kind != EmbedderKind.LOCAL:
             raise ConfigError(f"mailbox {config.name}: retrieval.embedder: {exc}") from exc

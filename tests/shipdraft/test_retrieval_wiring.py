@@ -67,7 +67,7 @@ async def test_the_runtime_searches_with_the_real_local_model(database_url: str,
     _require_local_model()
     settings = Settings(database_url=database_url, data_dir=tmp_path / "var", embedder=EmbedderKind.LOCAL)
     async with open_runtime(settings=settings, database=Database(url=database_url, embedded=None)) as runtime:
-        assert runtime.threads.embedder is not None and runtime.threads.embedder.name == "all-MiniLM-L6-v2"
+        assert runtime.threads.embedder is not None and runtime.threads.embedder.name == "all-MiniLM-L6-v2+ort-qint8"
         added = await demo.index_history(mailbox=runtime.config.name, threads=runtime.threads)
         counts = await runtime.threads.count(mailbox=runtime.config.name)
         assert added >= 5 and counts == {"threads": added, "embedded": added}
