@@ -2,11 +2,15 @@
 
 A sent reply is matched to its draft by the ``X-Shipdraft-Draft-Id`` header
 when the client kept it, otherwise by ``In-Reply-To`` pointing at the inbound
-message. A reply sent while the draft still sits untouched in Drafts was
-written without it. A draft that vanished from the mailbox with no reply for
-longer than the grace period counts as discarded (the grace period covers
-the moment between a draft leaving Drafts and its copy reaching Sent); one
-left open longer than the expiry counts as expired.
+message. A reply sent while the draft still sits untouched in Drafts (still
+carrying its draft id) was written without it. A draft that vanished from the
+mailbox with no reply for longer than the grace period counts as discarded
+(the grace period covers the moment between a draft leaving Drafts and its
+copy reaching Sent); one left open longer than the expiry counts as expired.
+
+"Vanished" asks the mailbox with the inbound Message-ID as well: many IMAP
+clients re-save an edited draft without our draft id header, and that draft
+is still there, being worked on, not discarded.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ async def observe(
         if draft is None:
             continue
         carries_draft_id = bool(reply.headers.get("X-Shipdraft-Draft-Id"))
+        # by the draft id only: a draft found as a reply (re-saved without the id) was edited, not untouched
         untouched = not carries_draft_id and await mailbox.find_draft(draft_id=draft.draft_id) is not None
         result = compare(drafted=draft.body, sent=reply.reply_text, thresholds=thresholds,
                          suggestions=draft.suggestions, draft_left_untouched=untouched)
@@ -92,7 +97,7 @@ def _aware(value: datetime) -> datetime:
 
 async def _check_discarded(draft: OpenDraft, *, mailbox: MailboxPort, store: AcceptanceStore,
                            grace: float) -> list[Observation]:
-    present = await mailbox.find_draft(draft_id=draft.draft_id) is not None
+    present = await mailbox.find_draft(draft_id=draft.draft_id, in_reply_to=draft.inbound_message_id) is not None
     if present:
         if draft.missing_since_seconds is not None:
             await store.mark_missing(draft_id=draft.draft_id, missing=False)

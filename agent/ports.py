@@ -2,6 +2,14 @@
 
 ``store/`` implements ``MessageStore`` and the mail connectors implement
 ``MailboxPort``; the domain sees only these Protocols.
+
+Finding a posted draft: by its stable draft id first. Where that id lives in
+a header (Maildir, IMAP), many mail clients drop it when the agent edits and
+re-saves the draft, so ``find_draft`` and ``fetch_draft`` take the inbound
+message's Message-ID as ``in_reply_to``: when the id is gone, a message in
+Drafts that replies to that inbound message (and is not a shipdraft note) is
+the draft, edited by the agent. Graph (extended property) and Gmail (draft
+id) keep their id through edits and ignore it.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ class OlderDraft(BaseModel):
 
     draft_id: str
     body: str
+    inbound_message_id: str | None = None  # the Message-ID the draft answers: finds it when its id header is gone
 
 
 class MessageStore(Protocol):
@@ -64,22 +73,40 @@ class RawMessage(Protocol):
     @property
     def raw(self) -> bytes: ...
 
+    @property
+    def found_by_reply(self) -> bool:
+        """True when the draft id was gone and the draft was found as the reply to the inbound message:
+        a client re-saved it, so the agent edited it."""
+
 
 class DraftLifecyclePort(Protocol):
     """Reading and removing a posted draft (to replace an untouched one)."""
 
-    async def fetch_draft(self, *, draft_id: str) -> RawMessage | None:
-        """The draft as the mailbox holds it now (the agent may have edited it); None when gone."""
+    async def fetch_draft(self, *, draft_id: str, in_reply_to: str | None = None) -> RawMessage | None:
+        """The draft as the mailbox holds it now (the agent may have edited it); None when gone.
+
+        ``in_reply_to``: the Message-ID of the inbound message the draft answers. When no message
+        carries the draft id any more, a provider that keeps the id in a header returns the message in
+        Drafts that replies to it (``found_by_reply``); providers whose id survives edits ignore it.
+        """
 
     async def delete_draft(self, *, draft_id: str) -> bool:
-        """Remove the draft; False when it was already gone."""
+        """Remove the draft carrying this draft id; False when it was already gone.
+
+        Only by the draft id: a draft found by ``in_reply_to`` is the agent's work and is never deleted.
+        """
 
 
 class MailboxPort(DraftLifecyclePort, Protocol):
     """Where drafts and notes go. Posting never sends anything."""
 
-    async def find_draft(self, *, draft_id: str) -> str | None:
-        """Location of the draft carrying this draft id, if it was already posted."""
+    async def find_draft(self, *, draft_id: str, in_reply_to: str | None = None) -> str | None:
+        """Location of the draft carrying this draft id, if it was already posted.
+
+        With ``in_reply_to`` (the inbound Message-ID) and no message carrying the id, the location of a
+        message in Drafts that replies to that inbound message and is not a shipdraft note (see
+        ``fetch_draft``). Costs a provider call only when the id lookup missed.
+        """
 
     async def post_draft(self, *, inbound: Email, draft: Draft) -> str: ...
 

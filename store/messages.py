@@ -142,13 +142,14 @@ class MessageRepository:
     async def older_drafts(self, *, message_pk: int) -> list[OlderDraft]:
         async with self._pool.connection() as conn, conn.cursor() as cur:
             await cur.execute(
-                "SELECT d.draft_id, d.body FROM drafts d JOIN messages m ON m.id = d.message_id "
+                "SELECT d.draft_id, d.body, m.message_id FROM drafts d JOIN messages m ON m.id = d.message_id "
                 "JOIN messages me ON me.id = %(pk)s AND me.thread_id = m.thread_id "
                 "WHERE m.id < me.id AND d.status = 'posted' "
                 "ORDER BY d.posted_at",
                 {"pk": message_pk},
             )
-            return [OlderDraft(draft_id=str(r["draft_id"]), body=r["body"]) for r in await cur.fetchall()]
+            return [OlderDraft(draft_id=str(r["draft_id"]), body=r["body"], inbound_message_id=r["message_id"])
+                    for r in await cur.fetchall()]
 
     async def mark_superseded(self, *, draft_id: str) -> None:
         async with self._pool.connection() as conn, conn.cursor() as cur:

@@ -25,12 +25,17 @@ ENTRY_POINT_GROUP = "shipdraft.mailboxes"
 
 
 class MailItem(BaseModel):
-    """One message as the provider holds it: a stable key and the raw RFC 822 bytes."""
+    """One message as the provider holds it: a stable key and the raw RFC 822 bytes.
+
+    ``found_by_reply`` is set on a draft that ``fetch_draft`` found only because it replies to the
+    inbound message (a mail client re-saved it without our draft id): by definition the agent edited it.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     provider_key: str
     raw: bytes
+    found_by_reply: bool = False
 
 
 # --------------------------------------------------------------------------- errors
@@ -169,8 +174,12 @@ class MailProvider(MailboxPort, Protocol):
     async def fetch_sent(self) -> list[MailItem]:
         """Sent messages not seen before; a sent copy of one of our drafts carries ``X-Shipdraft-Draft-Id``."""
 
-    async def fetch_draft(self, *, draft_id: str) -> MailItem | None:
-        """The draft as it is now in the mailbox (perhaps edited by the agent), if it is still a draft."""
+    async def fetch_draft(self, *, draft_id: str, in_reply_to: str | None = None) -> MailItem | None:
+        """The draft as it is now in the mailbox (perhaps edited by the agent), if it is still a draft.
+
+        ``in_reply_to`` (the inbound Message-ID) lets a provider whose draft id lives in a header
+        (Maildir, IMAP) find a draft that a client re-saved without it; see ``agent.ports``.
+        """
 
     async def delete_draft(self, *, draft_id: str) -> bool:
         """Remove our draft (to replace an untouched one); False if it was not there."""

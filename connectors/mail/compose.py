@@ -5,7 +5,9 @@ The note carries ``X-Shipdraft-Note-For`` and has no recipient header at all:
 no client can send it anywhere by accident. Both carry ``In-Reply-To`` and
 ``References`` and (the draft) the reply subject, so they thread in every
 client. Small helpers for the HTTP providers live here too (HTML bodies,
-base64url, reading and adding one header).
+base64url, reading and adding one header), and ``is_resaved_draft``: how the
+Maildir and IMAP providers recognise our draft after a mail client re-saved it
+without ``X-Shipdraft-Draft-Id``.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ import email.parser
 import email.policy
 import email.utils
 import html
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 
 from agent.models import Draft, Email, Note
 
 DRAFT_HEADER = "X-Shipdraft-Draft-Id"
 NOTE_HEADER = "X-Shipdraft-Note-For"
+RECIPIENT_HEADERS = ("To", "Cc", "Bcc")
 _HEADERS = email.parser.BytesHeaderParser(policy=email.policy.compat32)
 
 
@@ -67,8 +70,7 @@ def html_body(text: str) -> str:
 
 def header_value(raw: bytes, name: str) -> str:
     """One header of a raw message ('' when absent), reading the header block only."""
-    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    return str(_HEADERS.parsebytes(head).get(name, "")).strip()
+    return str(headers_of(raw).get(name, "")).strip()
 
 
 def with_header(raw: bytes, name: str, value: str) -> bytes:
@@ -85,3 +87,39 @@ def b64url(data: bytes) -> str:
 
 def from_b64url(data: str) -> bytes:
     return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
+
+
+def is_note(headers: Message) -> bool:
+    """A shipdraft internal note: it carries ``X-Shipdraft-Note-For``, or it has no recipient at all."""
+    return headers.get(NOTE_HEADER) is not None or not any(
+        str(headers.get(h) or "").strip() for h in RECIPIENT_HEADERS)
+
+
+def is_resaved_draft(headers: Message, *, inbound_message_id: str) -> bool:
+    """Whether a message found in Drafts is our draft to ``inbound_message_id`` as a mail client re-saved it.
+
+    Many IMAP clients (Thunderbird, Apple Mail, Outlook over IMAP, Roundcube) drop unknown ``X-`` headers
+    when the agent edits and saves a draft: they append a new message and expunge ours. What they keep is
+    the threading. So a message counts when it
+
+    - replies to the inbound message: ``In-Reply-To`` names it, or, without ``In-Reply-To``, ``References``
+      does (a later draft in the same thread has the later message in ``In-Reply-To``, so it is not taken);
+    - carries no ``X-Shipdraft-Draft-Id`` at all (one with another id is another of our drafts; one with
+      ours would have been found by the id);
+    - is not a shipdraft note (``is_note``).
+
+    The IMAP provider asks the server the same question with ``UID SEARCH`` and checks the answer here.
+    """
+    wanted = inbound_message_id.strip().casefold()  # IMAP SEARCH compares without case too
+    if not wanted or headers.get(DRAFT_HEADER) is not None or is_note(headers):
+        return False
+    in_reply_to = str(headers.get("In-Reply-To") or "").strip()
+    if in_reply_to:
+        return wanted in in_reply_to.casefold()
+    return wanted in str(headers.get("References") or "").casefold()
+
+
+def headers_of(raw: bytes) -> Message:
+    """The header block of a raw message, parsed (compat32: values as they are)."""
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    return _HEADERS.parsebytes(head)

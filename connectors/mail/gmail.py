@@ -282,8 +282,11 @@ class GmailMailbox:
         self._threads[inbound.message_id] = found[0]["threadId"]
         return str(found[0]["threadId"])
 
-    async def find_draft(self, *, draft_id: str) -> str | None:
-        """Our draft if it is still a draft; no request at all when we never tried to post it."""
+    async def find_draft(self, *, draft_id: str, in_reply_to: str | None = None) -> str | None:
+        """Our draft if it is still a draft; no request at all when we never tried to post it.
+
+        ``in_reply_to`` is ignored: Gmail keeps the draft id when the agent edits the draft.
+        """
         present = self._present.get(draft_id)
         if present and present[1] > time.monotonic():
             return present[0]
@@ -338,7 +341,8 @@ class GmailMailbox:
                                                   "labelIds": [label]})).json()
         return str(inserted["id"])
 
-    async def fetch_draft(self, *, draft_id: str) -> MailItem | None:
+    async def fetch_draft(self, *, draft_id: str, in_reply_to: str | None = None) -> MailItem | None:
+        """The draft as it is now; ``in_reply_to`` is not needed: the draft id survives edits."""
         location = await self.find_draft(draft_id=draft_id)
         if location is None:
             return None

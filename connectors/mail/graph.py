@@ -311,8 +311,11 @@ class GraphMailbox:
         """Whether this mailbox ever started posting this draft or note (written before the POST)."""
         return bool(await self.state.get(key=f"graph:posting:{kind}:{draft_id}"))
 
-    async def find_draft(self, *, draft_id: str) -> str | None:
-        """Our draft, if it is still a draft; no request at all when we never tried to post it."""
+    async def find_draft(self, *, draft_id: str, in_reply_to: str | None = None) -> str | None:
+        """Our draft, if it is still a draft; no request at all when we never tried to post it.
+
+        ``in_reply_to`` is ignored: the extended property survives edits in every client.
+        """
         present = self._present.get(draft_id)
         if present and present[1] > time.monotonic():
             return present[0]
@@ -393,7 +396,8 @@ class GraphMailbox:
             value = body.get("conversationIndex")
         return base64.b64decode(value) if value else None
 
-    async def fetch_draft(self, *, draft_id: str) -> MailItem | None:
+    async def fetch_draft(self, *, draft_id: str, in_reply_to: str | None = None) -> MailItem | None:
+        """The draft as it is now; ``in_reply_to`` is not needed: the draft id survives edits."""
         found = await self._own(draft_id)
         if "draft" not in found:
             return None

@@ -12,6 +12,12 @@ Client: aioimaplib (asyncio-native, maintained): an IDLE that waits for up to
   flag (the folder is found by SPECIAL-USE, RFC 6154); found again with
   ``UID SEARCH HEADER X-Shipdraft-Draft-Id`` (only when this mailbox once
   started posting it: "posting X" is written to the sync state first).
+  Clients that drop unknown headers on "save draft" (Thunderbird, Apple
+  Mail, Outlook over IMAP, Roundcube) append the edited version without it
+  and expunge ours; given the inbound Message-ID (``in_reply_to``), a miss
+  of the id costs one ``UID SEARCH`` for a draft that replies to that message
+  and is not a note, and one ``UID FETCH`` to check what the server found
+  (``compose.is_resaved_draft``). A hit of the id costs nothing more.
 - Internal note: ``APPEND`` to INBOX (flag ``\\Seen``) of a message with no
   recipient headers, threaded by ``In-Reply-To``/``References``.
 - Sent: new messages in the ``\\Sent`` special-use folder.
@@ -45,7 +51,16 @@ from connectors.mail.base import (
     MemorySyncState,
     SyncState,
 )
-from connectors.mail.compose import DRAFT_HEADER, NOTE_HEADER, draft_message, header_value, note_message
+from connectors.mail.compose import (
+    DRAFT_HEADER,
+    NOTE_HEADER,
+    RECIPIENT_HEADERS,
+    draft_message,
+    header_value,
+    headers_of,
+    is_resaved_draft,
+    note_message,
+)
 from connectors.mail.oauth import resolve_secret
 from connectors.mail.rounds import PendingRound
 
@@ -56,6 +71,9 @@ _LIST = re.compile(rb'^\((?P<flags>[^)]*)\) (?:"[^"]*"|NIL) (?P<name>.+)$')
 _APPENDUID = re.compile(rb"APPENDUID (\d+) (\d+)")
 _CODE = re.compile(rb"\[(UIDVALIDITY|UIDNEXT) (\d+)\]")
 _NETWORK_ERRORS = (OSError, asyncio.TimeoutError, aioimaplib.AioImapException)
+_REPLY_FIELDS = f"BODY.PEEK[HEADER.FIELDS (IN-REPLY-TO REFERENCES {' '.join(RECIPIENT_HEADERS).upper()} " \
+    f"{DRAFT_HEADER.upper()} {NOTE_HEADER.upper()})]"
+_REPLY_CANDIDATES = 10  # newest candidates checked; usually there is one reply draft per inbound message
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -284,12 +302,48 @@ class ImapMailbox:
                  None)
         return f"{folder}/{int(m.group(1))}:{int(m.group(2))}" if m else f"{folder}/appended"
 
-    async def find_draft(self, *, draft_id: str) -> str | None:
-        """Our draft by its header; no command at all when this mailbox never tried to post it."""
+    async def find_draft(self, *, draft_id: str, in_reply_to: str | None = None) -> str | None:
+        """Our draft by its header, else (``in_reply_to``) as a client re-saved it; no command at all when
+        this mailbox never tried to post it."""
         if not await self.state.get(key=f"imap:posting:draft:{draft_id}"):
             return None
         async with self._lock:
-            return await self._find_header(await self._folder("drafts"), DRAFT_HEADER, draft_id)
+            found = await self._locate_draft(draft_id, in_reply_to, full=False)
+            return found[0] if found else None
+
+    async def _locate_draft(self, draft_id: str, in_reply_to: str | None, *,
+                            full: bool) -> tuple[str, bool, bytes | None] | None:
+        """(location, found by reply, raw if already fetched) of our draft; the caller holds the lock."""
+        folder = await self._folder("drafts")
+        validity, _ = await self._select(folder)
+        uids = await self._search("UNDELETED", "HEADER", DRAFT_HEADER, _quote(draft_id))
+        if uids:
+            return f"{folder}/{validity}:{uids[-1]}", False, None
+        if not in_reply_to:
+            return None
+        found = await self._find_reply(in_reply_to, full=full)
+        return (f"{folder}/{validity}:{found[0]}", True, found[1]) if found else None
+
+    async def _find_reply(self, in_reply_to: str, *, full: bool) -> tuple[int, bytes] | None:
+        """The newest message in the selected folder that is our draft to ``in_reply_to`` re-saved by a client.
+
+        The server narrows it down (``UID SEARCH``), ``is_resaved_draft`` decides on the headers.
+        """
+        try:
+            wanted = _quote(in_reply_to.strip())
+        except ValueError:
+            log.warning("Message-ID not searchable; re-saved draft not looked for", extra={"mailbox": self.name})
+            return None
+        uids = await self._search(
+            "UNDELETED", "NOT", "HEADER", DRAFT_HEADER, '""', "NOT", "HEADER", NOTE_HEADER, '""',
+            "OR", "OR", "HEADER", "To", '""', "HEADER", "Cc", '""', "HEADER", "Bcc", '""',
+            "OR", "HEADER", "In-Reply-To", wanted, f'(NOT HEADER In-Reply-To "" HEADER References {wanted})')
+        if not uids:
+            return None
+        newest = ",".join(map(str, sorted(uids)[-_REPLY_CANDIDATES:]))
+        fetched = await self._fetch(newest, parts="BODY.PEEK[]" if full else _REPLY_FIELDS)
+        return next(((uid, fetched[uid]) for uid in sorted(fetched, reverse=True)
+                     if is_resaved_draft(headers_of(fetched[uid]), inbound_message_id=in_reply_to)), None)
 
     async def post_draft(self, *, inbound: Email, draft: Draft) -> str:
         data = draft_message(inbound=inbound, draft=draft, mailbox_address=self.address,
@@ -311,16 +365,18 @@ class ImapMailbox:
         async with self._lock:
             return await self._append("INBOX", data, r"(\Seen)")
 
-    async def fetch_draft(self, *, draft_id: str) -> MailItem | None:
+    async def fetch_draft(self, *, draft_id: str, in_reply_to: str | None = None) -> MailItem | None:
         if not await self.state.get(key=f"imap:posting:draft:{draft_id}"):
             return None
         async with self._lock:
-            location = await self._find_header(await self._folder("drafts"), DRAFT_HEADER, draft_id)
-            if location is None:
+            found = await self._locate_draft(draft_id, in_reply_to, full=True)
+            if found is None:
                 return None
-            uid = int(location.rsplit(":", 1)[1])
-            raw = (await self._fetch(str(uid))).get(uid)
-            return MailItem(provider_key=location, raw=raw) if raw is not None else None
+            location, by_reply, raw = found
+            if raw is None:
+                uid = int(location.rsplit(":", 1)[1])
+                raw = (await self._fetch(str(uid))).get(uid)
+            return MailItem(provider_key=location, raw=raw, found_by_reply=by_reply) if raw is not None else None
 
     async def delete_draft(self, *, draft_id: str) -> bool:
         if not await self.state.get(key=f"imap:posting:draft:{draft_id}"):

@@ -8,7 +8,10 @@ message in ``cur/`` with the ``S`` flag, named ``shipdraft-note-<draft id>``,
 and has no recipients. Replies the agent sends are read from ``.Sent``.
 Every file is written to ``tmp/`` first and renamed into place, so a crash
 never leaves half a message, and a retry finds the draft by its name (or,
-if a client re-saved it under another name, by its header).
+if a client re-saved it under another name, by its header). A client that
+re-saved it without our header leaves only the threading: given the inbound
+Message-ID (``in_reply_to``), the newest message in ``.Drafts`` that replies
+to it and is not a note is the draft, edited (``compose.is_resaved_draft``).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 
 from agent.models import Draft, Email, Note
 from connectors.mail.base import MailConfigError, MailItem, SyncState
-from connectors.mail.compose import DRAFT_HEADER, NOTE_HEADER, draft_message, note_message
+from connectors.mail.compose import DRAFT_HEADER, NOTE_HEADER, draft_message, is_resaved_draft, note_message
 
 _OWN_PREFIX = "shipdraft-"
 _HEADERS = email.parser.BytesHeaderParser(policy=email.policy.compat32)
@@ -84,8 +87,22 @@ class MaildirMailbox:
 
     # ------------------------------------------------------------------ drafts and notes
 
-    async def find_draft(self, *, draft_id: str) -> str | None:
-        return self._find(self.root / ".Drafts", f"{_OWN_PREFIX}draft-{draft_id}", DRAFT_HEADER, draft_id)
+    async def find_draft(self, *, draft_id: str, in_reply_to: str | None = None) -> str | None:
+        """Our draft by file name or header; else, with ``in_reply_to``, the draft a client re-saved."""
+        found = self._find_draft(draft_id, in_reply_to)
+        return found[0] if found else None
+
+    def _find_draft(self, draft_id: str, in_reply_to: str | None) -> tuple[str, bool] | None:
+        """(location, found by reply) of our draft."""
+        drafts = self.root / ".Drafts"
+        location = self._find(drafts, f"{_OWN_PREFIX}draft-{draft_id}", DRAFT_HEADER, draft_id)
+        if location is not None:
+            return location, False
+        if in_reply_to:
+            location = self._find_reply(drafts, in_reply_to)
+            if location is not None:
+                return location, True
+        return None
 
     async def post_draft(self, *, inbound: Email, draft: Draft) -> str:
         data = draft_message(inbound=inbound, draft=draft, mailbox_address=self.address,
@@ -116,12 +133,13 @@ class MaildirMailbox:
                 self._seen_sent.add(key)
         return items
 
-    async def fetch_draft(self, *, draft_id: str) -> MailItem | None:
-        location = await self.find_draft(draft_id=draft_id)
-        if location is None:
+    async def fetch_draft(self, *, draft_id: str, in_reply_to: str | None = None) -> MailItem | None:
+        found = self._find_draft(draft_id, in_reply_to)
+        if found is None:
             return None
+        location, by_reply = found
         try:
-            return MailItem(provider_key=location, raw=(self.root / location).read_bytes())
+            return MailItem(provider_key=location, raw=(self.root / location).read_bytes(), found_by_reply=by_reply)
         except FileNotFoundError:
             return None
 
@@ -181,6 +199,22 @@ class MaildirMailbox:
                 except FileNotFoundError:
                     continue
         return None
+
+    def _find_reply(self, folder: Path, in_reply_to: str) -> str | None:
+        """The newest message in ``folder`` that is our draft to ``in_reply_to`` re-saved by a client."""
+        newest: tuple[float, str] | None = None
+        for sub in ("cur", "new"):
+            for path in self._files(folder / sub):
+                try:
+                    with path.open("rb") as fh:
+                        headers = _HEADERS.parse(fh)
+                    mtime = path.stat().st_mtime
+                except FileNotFoundError:
+                    continue
+                if is_resaved_draft(headers, inbound_message_id=in_reply_to) and (
+                        newest is None or mtime >= newest[0]):
+                    newest = (mtime, str(path.relative_to(self.root)))
+        return newest[1] if newest else None
 
     def _deliver(self, folder: Path, name: str, flags: str, data: bytes) -> str:
         tmp = folder / "tmp" / f"{name}.{time.time_ns()}.{socket.gethostname()}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import email
 import email.policy
+import os
 from pathlib import Path
 
 import psycopg
@@ -78,4 +79,50 @@ async def test_replacing_can_be_switched_off(runtime: Runtime, database_url: str
     _again(runtime)
     [second] = (await one_pass(runtime=runtime)).results
     assert {old, second.draft_id} <= set(_drafts(runtime))
+    assert _outcomes(database_url)[old] == "posted"
+
+
+def _resave_without_our_id(runtime: Runtime, draft_id: str, *, add: str) -> Path:
+    """The agent edits the draft in a client that keeps no X- header: its own file replaces ours."""
+    old = _drafts(runtime)[draft_id]
+    msg = email.message_from_bytes(old.read_bytes(), policy=email.policy.default)
+    del msg["X-Shipdraft-Draft-Id"]
+    del msg["Message-ID"]
+    msg["Message-ID"] = "<resaved.1@client.example>"
+    msg.set_content(msg.get_content() + add)
+    new = old.parent / "1795460701.M9P9.client:2,DS"
+    new.write_bytes(msg.as_bytes())
+    old.unlink()
+    return new
+
+
+async def test_older_draft_resaved_without_our_id_is_kept_then_logged_as_edited(
+        runtime: Runtime, database_url: str) -> None:
+    old = await _first_then_again(runtime)
+    resaved = _resave_without_our_id(runtime, old, add="\nJeg ringer deg i morgen.\n")
+    _again(runtime)
+    second = await one_pass(runtime=runtime)
+    [result] = second.results
+    assert result.replaced_drafts == () and second.observations == []  # neither replaced nor "discarded"
+    assert resaved.exists() and "Jeg ringer deg i morgen." in resaved.read_text(encoding="utf-8")
+    assert (await one_pass(runtime=runtime)).observations == []  # grace 0: a lost draft would be discarded now
+    assert _outcomes(database_url)[old] == "posted"
+
+    root: Path = runtime.provider.root  # type: ignore[attr-defined]
+    os.replace(resaved, root / ".Sent" / "cur" / "sent-1:2,S")  # the agent sends it
+    observed = await one_pass(runtime=runtime)
+    assert [(o.draft_id, o.outcome.value) for o in observed.observations] == [(old, "edited")]
+
+
+async def test_retry_after_a_crash_reuses_the_draft_the_client_resaved(runtime: Runtime, database_url: str) -> None:
+    old = await _first_then_again(runtime)
+    resaved = _resave_without_our_id(runtime, old, add="\nJeg ringer deg i morgen.\n")
+    with psycopg.connect(database_url) as conn:  # crashed after posting, before recording it
+        conn.execute("UPDATE drafts SET status = 'pending', posted_at = NULL WHERE draft_id = %s", (old,))
+        conn.execute("UPDATE messages SET state = 'processing', lease_until = now() - interval '1 minute' "
+                     "WHERE message_id = '<first@hansen.example>'")
+    [retry] = (await one_pass(runtime=runtime)).results
+    assert retry.draft_id == old and retry.reused_draft
+    assert retry.draft_location == str(resaved.relative_to(runtime.provider.root))  # type: ignore[attr-defined]
+    assert len(list(resaved.parent.iterdir())) == 1  # no second draft
     assert _outcomes(database_url)[old] == "posted"

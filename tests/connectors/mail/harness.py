@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import email
 import email.policy
+import email.utils
 import os
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -73,6 +75,17 @@ class Harness:
         """The agent changes the draft's text in the mail client and saves it (still a draft)."""
         raise NotImplementedError
 
+    async def agent_edits_dropping_header(self, location: str, *, old: bytes, new: bytes) -> str:
+        """The agent edits and saves the draft in a client that keeps no unknown ``X-`` header.
+
+        Thunderbird, Apple Mail, Outlook over IMAP and Roundcube save a new message (new Message-ID,
+        new Date, only the headers they know: threading kept, ``X-Shipdraft-Draft-Id`` gone) and remove
+        ours. Returns the draft's new location. Graph and Gmail keep their draft id through any edit, so
+        there this is an ordinary edit.
+        """
+        await self.agent_edits(location, old=old, new=new)
+        return location
+
     async def note_headers(self, location: str) -> tuple[email.message.Message, bool]:
         """The note as stored, and whether the mailbox holds it as a draft."""
         raise NotImplementedError
@@ -91,6 +104,20 @@ class Harness:
 
     async def close(self) -> None:
         await self.provider.aclose()
+
+
+def resaved_by_client(raw: bytes, *, old: bytes, new: bytes, n: int) -> bytes:
+    """``raw`` with the agent's edit, as a client re-saves a draft: known headers only, new Message-ID and Date."""
+    msg = email.message_from_bytes(raw.replace(old, new), policy=email.policy.default)
+    for name in list(msg.keys()):
+        if name.lower().startswith("x-"):
+            del msg[name]
+    del msg["Message-ID"]
+    del msg["Date"]
+    msg["Message-ID"] = f"<{n}.resaved@client.example>"
+    msg["Date"] = email.utils.formatdate(usegmt=True)
+    msg["User-Agent"] = "Mozilla Thunderbird"
+    return msg.as_bytes()
 
 
 class MaildirHarness(Harness):
@@ -120,6 +147,20 @@ class MaildirHarness(Harness):
         path = self.root / location
         path.write_bytes(path.read_bytes().replace(old, new))
 
+    async def agent_edits_dropping_header(self, location: str, *, old: bytes, new: bytes) -> str:
+        """The client writes the edited draft under its own file name and removes ours."""
+        self._n += 1
+        path = self.root / location
+        target = self.root / ".Drafts" / "cur" / f"17954605{self._n:02d}.M2P2.client:2,DS"
+        target.write_bytes(resaved_by_client(path.read_bytes(), old=old, new=new, n=self._n))
+        path.unlink()
+        return str(target.relative_to(self.root))
+
+    async def put_in_drafts(self, raw: bytes) -> None:
+        """Someone files a message into Drafts (only Maildir and IMAP keep drafts as plain messages)."""
+        self._n += 1
+        (self.root / ".Drafts" / "cur" / f"17954606{self._n:02d}.M3P3.client:2,S").write_bytes(raw)
+
     async def note_headers(self, location: str) -> tuple[email.message.Message, bool]:
         path = self.root / location
         return email.message_from_bytes(path.read_bytes()), "D" in path.name.rsplit(",", 1)[-1]
@@ -143,6 +184,7 @@ class ImapHarness(Harness):
     def __init__(self, *, server: Dovecot, user: str, state: MemorySyncState) -> None:
         self.server, self.user, self.state = server, user, state
         self.proxy = CuttableProxy(target_port=server.port)
+        self.resaves = 0
 
     async def start(self) -> None:
         await self.proxy.start()
@@ -191,6 +233,22 @@ class ImapHarness(Harness):
         async with self.client() as c:
             raw = await self._take_draft(c, location)
             await c.append(raw.replace(old, new), mailbox=location.split("/", 1)[0], flags=r"(\Draft \Seen)")
+
+    async def agent_edits_dropping_header(self, location: str, *, old: bytes, new: bytes) -> str:
+        """APPEND of the client's own version of the draft, then the old one expunged."""
+        folder = location.split("/", 1)[0]
+        async with self.client() as c:
+            raw = await self._take_draft(c, location)
+            self.resaves += 1
+            response = await c.append(resaved_by_client(raw, old=old, new=new, n=self.resaves), mailbox=folder,
+                                      flags=r"(\Draft \Seen)")
+        uid = next(m for line in response.lines if isinstance(line, bytes)
+                   for m in [re.search(rb"APPENDUID (\d+) (\d+)", line)] if m)
+        return f"{folder}/{int(uid.group(1))}:{int(uid.group(2))}"
+
+    async def put_in_drafts(self, raw: bytes) -> None:
+        async with self.client() as c:
+            await c.append(raw, mailbox="Drafts", flags=r"(\Seen)")
 
     async def note_headers(self, location: str) -> tuple[email.message.Message, bool]:
         folder, ids = location.split("/", 1)

@@ -113,6 +113,25 @@ async def test_draft_deleted_without_reply_is_logged_as_discarded(wired: tuple[R
     assert outcomes == [AcceptanceOutcome.DISCARDED]
 
 
+async def test_draft_resaved_without_our_id_is_not_discarded_and_is_logged_as_edited(
+        wired: tuple[Runtime, Harness]) -> None:
+    """The agent edits the draft in a client that drops ``X-Shipdraft-Draft-Id`` (IMAP), then sends it."""
+    rt, h = wired
+    await h.deliver(make_email(message_id="<resave@hansen-mobler.example>"))
+    first = await one_pass(runtime=rt)
+    [drafted] = first.results
+    assert drafted.outcome == Outcome.DRAFTED
+    edited = await h.agent_edits_dropping_header(
+        drafted.draft_location, old=b"Med vennlig hilsen",
+        new=b"Vi ringer deg i morgen om resten av ordren.\n\nMed vennlig hilsen")
+    for _ in range(3):  # grace 0 in tests: a draft not found would be marked missing, then discarded
+        assert (await one_pass(runtime=rt)).observations == []
+    await h.agent_sends(edited)
+    observed = await one_pass(runtime=rt)
+    assert [(o.draft_id, o.outcome) for o in observed.observations] == [
+        (drafted.draft_id, AcceptanceOutcome.EDITED)]
+
+
 @pytest.fixture
 def mock_router() -> AsyncIterator[respx.MockRouter]:
     with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
