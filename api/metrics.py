@@ -4,7 +4,8 @@
   two acceptance rates (sent as is; sent as is or lightly edited) per value of ``by``.
 - ``GET /metrics/edit-sizes``: the distribution of edit sizes of the drafts that were sent.
 - ``GET /metrics/suggestions``: per suggestion kind, the share that survived in the sent reply.
-- ``GET /metrics/response-times``: first-response time with and without a draft, and draft-to-send time.
+- ``GET /metrics/response-times``: first-response time of every inbound message that got a reply, grouped
+  by whether a draft was in the mailbox when the reply was sent, and draft-to-send time.
 
 Every endpoint takes ``mailbox`` and ``since`` filters; ``shipdraft metrics`` prints the same figures.
 """
@@ -26,7 +27,8 @@ def _repo(request: Request) -> MetricsRepository:
 
 Repo = Annotated[MetricsRepository, Depends(_repo)]
 Mailbox = Annotated[str | None, Query(max_length=64, description="only this mailbox")]
-Since = Annotated[datetime | None, Query(description="only outcomes recorded at or after this time")]
+Since = Annotated[datetime | None, Query(description="only outcomes recorded (response times: first replies "
+                                                      "sent) at or after this time")]
 
 
 def metrics_router() -> APIRouter:
@@ -52,7 +54,7 @@ def metrics_router() -> APIRouter:
 
     @router.get("/response-times", response_model=list[ResponseTimeRow])
     async def response_times(repo: Repo, mailbox: Mailbox = None, since: Since = None) -> list[ResponseTimeRow]:
-        """First-response time with and without a draft, and the median time from draft to send."""
+        """First-response time per answered inbound message, with and without a draft, and draft-to-send time."""
         rows = await repo.response_times(mailbox=mailbox, since=since)
         return [ResponseTimeRow.model_validate(r) for r in rows]
 

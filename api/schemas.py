@@ -141,10 +141,15 @@ class SuggestionKindRow(BaseModel):
 
 
 class ResponseTimeRow(BaseModel):
-    """First-response time (customer message received -> reply sent), with or without a draft used."""
+    """First-response time of the inbound messages that got a reply, with or without a draft.
 
-    kind: str = Field(description="'with draft' or 'without draft'")
-    replies: int
-    p50_s: float | None
-    p90_s: float | None
+    Every inbound message counts, whatever shipdraft did with it (drafted, skipped, quarantined,
+    failed, stored after it was answered): the time from its receipt to the first reply sent in its
+    thread, grouped by whether a shipdraft draft for it was in the mailbox when that reply was sent.
+    """
+
+    kind: str = Field(description="'with draft' (a draft was there when the first reply was sent) or 'without draft'")
+    replies: int = Field(description="inbound messages answered (each counted once, at its first reply)")
+    p50_s: float | None = Field(description="median seconds from receipt to the first reply")
+    p90_s: float | None = Field(description="90th percentile seconds from receipt to the first reply")
     draft_to_send_p50_s: float | None = Field(description="median seconds from the draft being posted to the send")

@@ -229,7 +229,7 @@ async def _metrics(*, settings: Settings, by: str, mailbox: str | None, as_json:
     print("suggestions surviving by kind: " + ", ".join(
         f"{r['kind']} {r['rate']:.0%} ({r['suggestions']})" for r in report["suggestions"]))
     for r in report["response_times"]:
-        print(f"first response {r['kind']}: {r['replies']} replies, median {r['p50_s'] or 0:.0f} s, "
+        print(f"first response {r['kind']}: {r['replies']} answered messages, median {r['p50_s'] or 0:.0f} s, "
               f"p90 {r['p90_s'] or 0:.0f} s")
     return 0
 

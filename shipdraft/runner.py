@@ -22,6 +22,7 @@ from connectors.mail.base import PushProvider
 from shipdraft.settings import Executor
 from shipdraft.wiring import Runtime
 from store.mail_sync import MailSyncRepository
+from store.replies import SentReplyRepository
 from worker.app import PROCESS_MESSAGE
 
 log = logging.getLogger(__name__)
@@ -100,9 +101,11 @@ async def one_pass(*, runtime: Runtime, on_result: Callable[[ProcessResult], Non
         summary.enqueued = await enqueue_pending(runtime=runtime)
     else:
         summary.results = await process_pending(runtime=runtime, on_result=on_result)
-    sent = await runtime.provider.fetch_sent()
+    sent = [(i.provider_key, i.raw) for i in await runtime.provider.fetch_sent()]
+    # every reply, drafted or not, for first-response time (store.metrics)
+    await SentReplyRepository(pool=runtime.pool).record(mailbox=runtime.config.name, sent=sent)
     summary.observations = await observe(
-        mailbox_name=runtime.config.name, sent=[(i.provider_key, i.raw) for i in sent], mailbox=runtime.provider,
+        mailbox_name=runtime.config.name, sent=sent, mailbox=runtime.provider,
         store=runtime.drafts, discard_grace_seconds=runtime.settings.discard_grace_seconds,
         expire_after_seconds=runtime.settings.draft_expiry_days * 86400, thresholds=runtime.settings.acceptance,
     )

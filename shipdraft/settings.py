@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     concurrency: int = Field(default=32, ge=1, description="Messages processed at once by one runner.")
     db_pool_size: int = Field(default=10, ge=1)
     poll_interval: float = Field(default=2.0, gt=0, description="Seconds between mailbox polls.")
-    lookup_timeout: float = Field(default=10.0, gt=0, description="Seconds one business-system call may take.")
+    lookup_timeout: float = Field(default=10.0, gt=0, description="Deadline (s) of one email's whole lookup.")
     max_message_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     max_attempts: int = Field(default=5, ge=1)
     lease_seconds: int = Field(default=300, ge=10)

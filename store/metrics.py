@@ -4,6 +4,10 @@ Rates count only drafts that reached a reply or were discarded/expired
 (``superseded`` drafts never had a chance and are left out of the
 denominator). "as is" is the share sent unchanged; "as is + light" adds
 lightly edited drafts.
+
+First-response time is counted per inbound message that got a reply, drafted
+or not (``sent_replies`` holds every reply, ``acceptance_events`` only those
+matched to a draft), grouped by whether a draft was there when the reply went.
 """
 
 from __future__ import annotations
@@ -40,6 +44,46 @@ _FROM = sql.SQL(
 _FILTER = sql.SQL(
     "WHERE a.outcome <> 'superseded' AND (%(mailbox)s::text IS NULL OR b.name = %(mailbox)s) "
     "AND (%(since)s::timestamptz IS NULL OR a.recorded_at >= %(since)s) "
+)
+
+
+# First-response time, per inbound message that got a reply (whatever happened to it in shipdraft:
+# drafted, skipped, quarantined, failed, or stored only after it had been answered):
+# - received: the earlier of when shipdraft stored it and its Date header (message_header_date, 0007),
+#   so a message that arrived before shipdraft ran is timed from its arrival, not from its import;
+# - its first reply: the earliest sent reply (sent_replies, 0007) that points at it (In-Reply-To or
+#   References) or, sent after it was received, at the root of its thread;
+# - "with draft" when a shipdraft draft for it was in the mailbox when that reply was sent (posted
+#   before the reply's Date, give or take a minute: Date headers have one-second resolution and mail
+#   clients' clocks drift; or the reply was sent from the draft); "without draft" otherwise.
+_RESPONSE_TIMES = sql.SQL(
+    "WITH inbound AS ("
+    " SELECT m.id, m.mailbox_id, m.message_id, t.root_message_id AS root,"
+    "  least(m.received_at, coalesce(message_header_date(m.raw), m.received_at)) AS received"
+    " FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id LEFT JOIN threads t ON t.id = m.thread_id"
+    " WHERE (%(mailbox)s::text IS NULL OR b.name = %(mailbox)s)"
+    "), answered AS ("
+    " SELECT i.id, i.received, r.sent_at, r.provider_key FROM inbound i CROSS JOIN LATERAL ("
+    "  SELECT s.sent_at, s.provider_key FROM sent_replies s WHERE s.mailbox_id = i.mailbox_id"
+    "  AND (s.thread_refs @> ARRAY[i.message_id]"
+    "       OR (i.root IS NOT NULL AND s.thread_refs @> ARRAY[i.root] AND s.sent_at >= i.received))"
+    "  ORDER BY s.sent_at, s.id LIMIT 1) r"
+    " WHERE (%(since)s::timestamptz IS NULL OR r.sent_at >= %(since)s)"
+    "), timed AS ("
+    " SELECT greatest(extract(epoch FROM x.sent_at - x.received), 0)::float AS seconds,"
+    "  EXISTS (SELECT 1 FROM drafts d WHERE d.message_id = x.id AND d.posted_at IS NOT NULL AND"
+    "   (d.posted_at <= x.sent_at + interval '1 minute' OR EXISTS (SELECT 1 FROM acceptance_events a"
+    "    WHERE a.draft_id = d.draft_id AND a.sent_provider_key = x.provider_key"
+    "    AND a.outcome IN ('sent_as_is', 'edited', 'rewritten'))))"
+    "  AS drafted,"
+    "  (SELECT a.seconds_to_send FROM drafts d JOIN acceptance_events a USING (draft_id)"
+    "   WHERE d.message_id = x.id) AS draft_to_send"
+    " FROM answered x"
+    ") SELECT CASE WHEN drafted THEN 'with draft' ELSE 'without draft' END AS kind, count(*) AS replies,"
+    " percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS p50_s,"
+    " percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds) AS p90_s,"
+    " percentile_cont(0.5) WITHIN GROUP (ORDER BY draft_to_send) FILTER (WHERE drafted) AS draft_to_send_p50_s"
+    " FROM timed GROUP BY 1 ORDER BY 1"
 )
 
 
@@ -93,16 +137,12 @@ class MetricsRepository:
 
     async def response_times(self, *, mailbox: str | None = None,
                              since: datetime | None = None) -> list[dict[str, Any]]:
-        """First-response time (customer message received -> reply sent), with and without a draft."""
-        query = sql.SQL(
-            "SELECT CASE WHEN a.outcome = 'replied_without_draft' THEN 'without draft' ELSE 'with draft' END "
-            "AS kind, count(*) AS replies, "
-            "percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a.sent_at - m.received_at)) AS p50_s, "
-            "percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM a.sent_at - m.received_at)) AS p90_s, "
-            "percentile_cont(0.5) WITHIN GROUP (ORDER BY a.seconds_to_send) AS draft_to_send_p50_s "
-            "{from_} {filter} AND a.sent_at IS NOT NULL GROUP BY 1 ORDER BY 1"
-        ).format(from_=_FROM, filter=_FILTER)
-        return await self._fetch(query, {"mailbox": mailbox, "since": since})
+        """First-response time of every inbound message that got a reply, with and without a draft.
+
+        One row per kind (``with draft``, ``without draft``); see ``_RESPONSE_TIMES`` for the definition.
+        ``since`` keeps the messages whose first reply was sent at or after it.
+        """
+        return await self._fetch(_RESPONSE_TIMES, {"mailbox": mailbox, "since": since})
 
     async def _fetch(self, query: sql.Composed, params: dict[str, Any]) -> list[dict[str, Any]]:
         async with self._pool.connection() as conn, conn.cursor() as cur:

@@ -1,4 +1,4 @@
-"""agent.lookup: authorization, facts with sources, failures as data, one concurrent wave."""
+"""agent.lookup: authorization of every record kind, facts with sources, failures as data, one deadline per email."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 import pytest
 
 from agent.lookup import BusinessSystems, lookup
-from agent.models import ReferenceKind, Validity
+from agent.models import Fulfillment, LookupResult, ReferenceKind, Validity
 from agent.profile import AuthorizationPolicy
 from connectors.base import (
     ConfigurationError,
@@ -19,11 +19,14 @@ from connectors.base import (
     ShipmentTracker,
     WarehouseSystem,
 )
-from tests.agent.builders import ANNA, FETCHED, KARI, STRANGER, order, ref, shipment
+from tests.agent.builders import ANNA, FETCHED, KARI, STRANGER, order, ref, shipment, source
 from tests.agent.fakes import (
     CONTACTS,
+    HANSEN_FULFILLMENT,
     HANSEN_ORDER,
     HANSEN_SHIPMENT,
+    SVEA_ORDER,
+    SVEA_SHIPMENT,
     FakeDirectory,
     FakeErp,
     FakeTms,
@@ -225,3 +228,164 @@ async def test_duplicate_references_are_looked_up_once() -> None:
     result = await lookup(sender=KARI, references=refs, systems=systems(erp=erp), policy=STRICT)
     assert erp.calls == [("get_order", "NK204117")]
     assert len(result.orders) == 1
+
+
+# --------------------------------------------------------------------------- one deadline per email
+
+
+def _timeouts(result: LookupResult) -> list[tuple[str, str | None]]:
+    return sorted((f.kind, f.reference) for f in result.failures if f.category == "timeout")
+
+
+async def test_one_deadline_covers_the_follow_up_calls_of_an_order_found_by_its_po() -> None:
+    # The PO answers after 0.2 s; the TMS then needs 0.2 s more, past the 0.3 s deadline of the email.
+    erp = FakeErp([HANSEN_ORDER], delay=0.2)
+    tms = FakeTms([HANSEN_SHIPMENT], delay=0.2)
+    wms = FakeWms([HANSEN_FULFILLMENT], delay=0.05)
+    s = systems(erp=erp, tms=tms, wms=wms, names={"tms": "project44"})
+    started = time.perf_counter()
+    result = await lookup(sender=KARI, references=(ref("4500012400", K.CUSTOMER_PO),), systems=s, policy=STRICT,
+                          timeout=0.3)
+    elapsed = time.perf_counter() - started
+    assert 0.28 <= elapsed < 0.45, elapsed  # the deadline, not 0.2 s + a second full timeout
+    assert tms.calls == [("shipments_for_order", "NK204117")]
+    (failure,) = result.failures
+    assert (failure.system, failure.kind, failure.reference, failure.category) == (
+        "project44", "tms", "NK204117", "timeout")
+    assert "no answer within 0.3 s, the lookup deadline of this email" in failure.error
+    assert "found the order by its PO" in failure.error
+    # what arrived before the deadline is used
+    assert [o.order_no for o in result.orders] == ["NK204117"]
+    assert [f.status for f in result.fulfillments] == ["packed"]
+    assert result.shipments == () and result.not_found == () and result.withheld == ()
+
+
+async def test_a_hanging_call_does_not_hold_back_the_follow_up_of_a_po() -> None:
+    # NK204555 hangs in the ERP until the deadline; the order found by PO gets its shipment meanwhile.
+    erp = HangingErp([HANSEN_ORDER])
+    tms = FakeTms([HANSEN_SHIPMENT], delay=0.2)
+    refs = (ref("NK204555"), ref("4500012400", K.CUSTOMER_PO))
+    started = time.perf_counter()
+    result = await lookup(sender=KARI, references=refs, systems=systems(erp=erp, tms=tms), policy=STRICT,
+                          timeout=0.5)
+    elapsed = time.perf_counter() - started
+    assert 0.45 <= elapsed < 0.65, elapsed  # two waves in a row would take 0.5 + 0.2 s
+    assert _timeouts(result) == [("erp", "NK204555")]
+    assert [s.shipment_id for s in result.shipments] == ["SHP-100117"]
+    assert [o.order_no for o in result.orders] == ["NK204117"]
+
+
+async def test_follow_up_calls_after_the_deadline_are_not_asked_and_named() -> None:
+    # Policy off: the order found by PO is followed once the directory gives up, at the deadline.
+    directory = FakeDirectory(CONTACTS, delay=1.0)
+    tms, wms = FakeTms([HANSEN_SHIPMENT]), FakeWms([HANSEN_FULFILLMENT])
+    s = systems(directory=directory, tms=tms, wms=wms)
+    started = time.perf_counter()
+    result = await lookup(sender=KARI, references=(ref("4500012400", K.CUSTOMER_PO),), systems=s,
+                          policy=AuthorizationPolicy.OFF, timeout=0.2)
+    elapsed = time.perf_counter() - started
+    assert 0.18 <= elapsed < 0.4, elapsed
+    assert _timeouts(result) == [("directory", None), ("tms", "NK204117"), ("wms", "NK204117")]
+    not_asked = [f for f in result.failures if f.kind in ("tms", "wms")]
+    assert all(f.error.startswith("not asked: the 0.2 s lookup deadline of this email had passed")
+               for f in not_asked)
+    assert tms.calls == [] and wms.calls == []  # nothing is sent to a system once the deadline has passed
+    assert [o.order_no for o in result.orders] == ["NK204117"]
+
+
+async def test_every_system_hanging_ends_at_the_deadline_with_every_call_named() -> None:
+    slow = dict(delay=5.0)
+    s = systems(directory=FakeDirectory(CONTACTS, **slow), erp=FakeErp([HANSEN_ORDER], **slow),
+                tms=FakeTms([HANSEN_SHIPMENT], **slow), wms=FakeWms([HANSEN_FULFILLMENT], **slow))
+    refs = (ref("NK204117"), ref("4500012400", K.CUSTOMER_PO), ref("MSKU7719028", K.CONTAINER_NUMBER))
+    started = time.perf_counter()
+    result = await lookup(sender=KARI, references=refs, systems=s, policy=STRICT, timeout=0.25)
+    elapsed = time.perf_counter() - started
+    assert 0.23 <= elapsed < 0.5, elapsed
+    assert _timeouts(result) == [("directory", None), ("erp", "4500012400"), ("erp", "NK204117"),
+                                 ("tms", "MSKU7719028"), ("tms", "NK204117"), ("wms", "NK204117")]
+    assert all("0.25 s" in f.error for f in result.failures)
+    assert result.facts == () and result.not_found == () and result.withheld == ()
+
+
+# --------------------------------------------------------------------------- authorization of every record kind
+
+SVEA_FULFILLMENT = Fulfillment(order_no="NK204301", customer_id="C300", warehouse="Jönköping", status="picked",
+                               source=source("wms", "NK204301"))
+
+
+@pytest.mark.parametrize("erp", [None, "unknown"], ids=["no-erp", "erp-does-not-know"])
+async def test_another_customers_warehouse_record_is_withheld_with_a_reason(erp: str | None) -> None:
+    orders = FakeErp([]) if erp else None
+    s = BusinessSystems(directory=FakeDirectory(CONTACTS), orders=orders, warehouse=FakeWms([HANSEN_FULFILLMENT]))
+    result = await lookup(sender=ANNA, references=(ref("NK204117"),), systems=s, policy=STRICT)
+    assert result.fulfillments == () and result.facts == ()
+    assert [(w.reference, w.reason) for w in result.withheld] == [
+        ("NK204117", "NK204117 belongs to another customer than the sender's")]
+    assert result.not_found == ()  # found, but not hers: not "not found"
+
+
+async def test_another_customers_shipments_of_an_order_number_are_withheld_without_an_erp() -> None:
+    s = BusinessSystems(directory=FakeDirectory(CONTACTS), tracker=FakeTms([HANSEN_SHIPMENT]),
+                        warehouse=FakeWms([HANSEN_FULFILLMENT]))
+    result = await lookup(sender=ANNA, references=(ref("NK204117"),), systems=s, policy=STRICT)
+    assert [w.reference for w in result.withheld] == ["NK204117"]
+    assert result.shipments == () and result.fulfillments == () and result.facts == ()
+    for secret in ("SHP-100117", "MSKU7719028", "packed", "C100"):
+        assert not mentions(result, secret), secret
+
+
+async def test_the_senders_order_with_a_warehouse_record_of_another_customer_is_withheld_whole() -> None:
+    # The ERP says Svea's, the WMS says Hansen's: the systems disagree, nothing about the order is used.
+    wms = FakeWms([HANSEN_FULFILLMENT.model_copy(update={"order_no": "NK204301"})])
+    result = await lookup(sender=ANNA, references=(ref("NK204301"),), systems=systems(wms=wms), policy=STRICT)
+    assert result.orders == () and result.shipments == () and result.fulfillments == () and result.facts == ()
+    assert [(w.reference, w.reason) for w in result.withheld] == [
+        ("NK204301", "NK204301 belongs to another customer than the sender's")]
+
+
+async def test_another_customers_shipment_linked_to_the_senders_order_is_withheld_by_its_id() -> None:
+    stray = shipment("SHP-100999", "NK204301", "C100", container_no="MSKU7719028")
+    tms = FakeTms([SVEA_SHIPMENT, stray])
+    result = await lookup(sender=ANNA, references=(ref("NK204301"),), systems=systems(tms=tms), policy=STRICT)
+    assert [o.order_no for o in result.orders] == ["NK204301"]
+    assert [s.shipment_id for s in result.shipments] == ["SHP-100301"]
+    assert [(w.reference, w.reason) for w in result.withheld] == [
+        ("SHP-100999", "NK204301: a shipment linked to it belongs to another customer than the sender's; only the "
+                       "sender's records are used")]
+    assert not mentions(result, "SHP-100999") and not mentions(result, "MSKU7719028")
+
+
+async def test_a_po_two_customers_use_answers_only_the_senders_order() -> None:
+    hansen = order("NK204117", "C100", customer_po="PO-88152")
+    erp = FakeErp([hansen, SVEA_ORDER])
+    wms = FakeWms([HANSEN_FULFILLMENT, SVEA_FULFILLMENT])
+    result = await lookup(sender=ANNA, references=(ref("PO88152", K.CUSTOMER_PO),),
+                          systems=systems(erp=erp, wms=wms), policy=STRICT)
+    assert [o.order_no for o in result.orders] == ["NK204301"]
+    assert [f.order_no for f in result.fulfillments] == ["NK204301"]
+    assert [s.shipment_id for s in result.shipments] == ["SHP-100301"]
+    assert [w.reference for w in result.withheld] == ["NK204117"]
+    assert result.withheld[0].reason.startswith("PO88152: another order with this PO belongs to another customer")
+    # Hansen's order is never followed up in the TMS or the WMS
+    assert ("fulfillment", "NK204117") not in wms.calls
+    for secret in ("NK204117", "SHP-100117", "Bergen"):
+        assert not mentions(result, secret), secret
+
+
+async def test_a_consolidated_container_answers_only_the_senders_shipment() -> None:
+    svea_in_same_box = SVEA_SHIPMENT.model_copy(update={"container_no": "MSKU7719028"})
+    tms = FakeTms([HANSEN_SHIPMENT, svea_in_same_box])
+    refs = (ref("MSKU7719028", K.CONTAINER_NUMBER, validity=Validity.VALID),)
+    result = await lookup(sender=ANNA, references=refs, systems=systems(tms=tms), policy=STRICT)
+    assert [s.shipment_id for s in result.shipments] == ["SHP-100301"]
+    assert [w.reference for w in result.withheld] == ["SHP-100117"]
+    assert "MSKU7719028: another shipment under it belongs to another customer" in result.withheld[0].reason
+    assert not mentions(result, "SHP-100117")
+
+
+async def test_found_by_the_tms_only_is_not_reported_not_found() -> None:
+    s = BusinessSystems(directory=FakeDirectory(CONTACTS), orders=FakeErp([]), tracker=FakeTms([HANSEN_SHIPMENT]))
+    result = await lookup(sender=KARI, references=(ref("NK204117"),), systems=s, policy=STRICT)
+    assert [s.shipment_id for s in result.shipments] == ["SHP-100117"]
+    assert result.not_found == () and result.withheld == ()

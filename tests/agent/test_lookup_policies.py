@@ -187,7 +187,8 @@ async def test_a_slow_system_is_named_and_the_others_still_answer(demo: SqlConne
     assert result.orders and result.fulfillments
     note = build_note(email=make_email(), references=(_ref("NK204117"),), intents=(), lookup=result, similar=(),
                       draft=_draft())
-    assert "cargowise (tms) unavailable for NK204117: no answer within 0.3 s; status not checked" in note.body
+    assert ("cargowise (tms) unavailable for NK204117: no answer within 0.3 s, the lookup deadline of this email; "
+            "status not checked") in note.body
 
 
 def _draft() -> Draft:
@@ -205,3 +206,56 @@ def test_optional_record_fields_become_facts() -> None:
     assert facts["order.deliveries"] == "80001, 80002"
     assert facts["shipment.pod_link"] == "https://tms.example/pod/SHP-1.pdf"
     assert facts["shipment.delivery_window"] == "2026-12-03T07:00:00+00:00/2026-12-03T15:00:00+00:00"
+
+
+class _ErpWithout:
+    """The demo ERP, except that it does not know ``missing`` (a WMS or TMS may still know it)."""
+
+    def __init__(self, inner: SqlConnector, *, missing: str) -> None:
+        self._inner, self._missing = inner, missing
+
+    async def get_order(self, *, order_no: str) -> Order | None:
+        return None if order_no == self._missing else await self._inner.get_order(order_no=order_no)
+
+    async def find_orders_by_po(self, *, customer_po: str) -> list[Order]:
+        return await self._inner.find_orders_by_po(customer_po=customer_po)
+
+
+@pytest.mark.parametrize("policy", [STRICT, DOMAIN_ONLY])
+@pytest.mark.parametrize("erp", ["none", "does-not-know"])
+async def test_without_the_erps_word_the_warehouse_and_tms_records_are_authorized_too(
+        demo: SqlConnector, policy: AuthorizationPolicy, erp: str) -> None:
+    # Anna (C300) quotes Hansen Møbler's NK204117; no ERP tells its owner, but the WMS and the TMS know it.
+    orders = None if erp == "none" else _ErpWithout(demo, missing="NK204117")
+    systems = BusinessSystems(directory=demo, orders=orders, tracker=demo, warehouse=demo,
+                              names={"directory": "crm", "erp": "sap", "tms": "cargowise", "wms": "astro"})
+    refs = (_ref("NK204117"), _ref("NK204301"))
+    result = await lookup(sender=ANNA, references=refs, systems=systems, policy=policy)
+    assert [(w.reference, w.reason) for w in result.withheld] == [
+        ("NK204117", "NK204117 belongs to another customer than the sender's")]
+    assert "NK204117" not in result.not_found
+    for leaked in ("C100", "NK204117", "MSKU4417209", "Per Olsen", "Maersk"):
+        assert not _mentions(result, leaked), leaked
+    assert all(r.customer_id == "C300" for r in (*result.orders, *result.shipments, *result.fulfillments))
+    assert _mentions(result, "NK204301")
+    note = build_note(email=make_email(from_address=ANNA), references=refs, intents=(), lookup=result, similar=(),
+                      draft=_draft())
+    assert "withheld: NK204117 belongs to another customer than the sender's" in note.body
+    assert "NK204117 not found" not in note.body
+
+
+@pytest.mark.parametrize(("policy", "visible"), [(STRICT, False), (DOMAIN_ONLY, True)])
+async def test_a_colleague_and_a_warehouse_only_mailbox(demo: SqlConnector, policy: AuthorizationPolicy,
+                                                        visible: bool) -> None:
+    # A mailbox wired to the WMS alone: the warehouse record is authorized like any other.
+    systems = BusinessSystems(directory=demo, warehouse=demo, names={"directory": "crm", "wms": "astro"})
+    result = await lookup(sender=COLLEAGUE, references=(_ref("NK204117"),), systems=systems, policy=policy)
+    assert bool(result.fulfillments) is visible and any(f.name == "warehouse.status" for f in result.facts) is visible
+    if visible:
+        assert result.withheld == () and result.customer_ids == ("C100",)
+    else:
+        [withheld] = result.withheld
+        assert withheld.reference == "NK204117" and "only the email domain matches" in withheld.reason
+        note = build_note(email=make_email(from_address=COLLEAGUE), references=(_ref("NK204117"),), intents=(),
+                          lookup=result, similar=(), draft=_draft())
+        assert f"withheld: {withheld.reason}" in note.body

@@ -7,6 +7,8 @@ import email.policy
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 
 import httpx
@@ -26,13 +28,19 @@ def _draft_file(runtime: Runtime, draft_id: str) -> Path:
     return next(p for p in (root / ".Drafts" / "cur").iterdir() if draft_id in p.name)
 
 
+def _sent_now(raw: bytes) -> bytes:
+    """The message as sent just now (after its draft was posted, as in a real mailbox)."""
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    del msg["Date"]
+    msg["Date"] = format_datetime(datetime.now(UTC))
+    return msg.as_bytes()
+
+
 def _as_sent(path: Path, *, keep_header: bool = True, edit: tuple[str, str] | None = None,
              sender: str = "ola@nordkyst-logistikk.example") -> bytes:
-    msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    msg = email.message_from_bytes(_sent_now(path.read_bytes()), policy=email.policy.default)
     if not keep_header:
         del msg["X-Shipdraft-Draft-Id"]
-    del msg["Date"]
-    msg["Date"] = "Tue, 24 Nov 2026 10:00:00 +0000"
     msg["Sender"] = sender
     if edit:
         msg.set_content(msg.get_content().replace(*edit, 1))
@@ -47,6 +55,10 @@ async def test_outcomes_and_metrics(runtime: Runtime, database_url: str, tmp_pat
     ids = {}
     for key, body in bodies.items():
         (root / "new" / key).write_bytes(make_email(body=body, subject=key, message_id=f"<{key}@hansen.example>"))
+    # an automatic message gets no draft (skipped), but an agent answers it: first response without a draft
+    (root / "new" / "auto").write_bytes(make_email(body="Ordre NK204117 mottatt.", subject="auto",
+                                                   message_id="<auto@hansen.example>",
+                                                   extra={"Auto-Submitted": "auto-generated"}))
     for r in (await one_pass(runtime=runtime)).results:
         ids[r.subject] = r.draft_id
     sent = root / ".Sent" / "cur"
@@ -59,7 +71,10 @@ async def test_outcomes_and_metrics(runtime: Runtime, database_url: str, tmp_pat
     # the agent answers "own" from scratch and leaves the draft untouched in Drafts
     own = make_email(sender="ops@nordkyst-logistikk.example", name="Ops", body="Hei, jeg ringer deg.",
                      subject="Re: own", in_reply_to="<own@hansen.example>", to="kari.nilsen@hansen-mobler.example")
-    (sent / "s3:2,S").write_bytes(own)
+    (sent / "s3:2,S").write_bytes(_sent_now(own))
+    (sent / "s4:2,S").write_bytes(_sent_now(make_email(
+        sender="ops@nordkyst-logistikk.example", name="Ops", body="Takk, vi ser på det.", subject="Re: auto",
+        in_reply_to="<auto@hansen.example>", to="kari.nilsen@hansen-mobler.example")))
     # the customer writes again in the "superseded" thread before anyone used the draft
     (root / "new" / "again").write_bytes(make_email(body="Hallo? Ordre NK204125?", subject="Re: superseded",
                                                     in_reply_to="<superseded@hansen.example>"))
@@ -99,9 +114,14 @@ async def test_outcomes_and_metrics(runtime: Runtime, database_url: str, tmp_pat
     assert total["rate_as_is"] == pytest.approx(0.2)
     assert {r["key"] for r in by_intent} >= {"eta_request"}
     assert {k["kind"] for k in kinds} >= {"order_status"} and all(0 <= k["rate"] <= 1 for k in kinds)
-    assert {t["kind"] for t in times} == {"with draft", "without draft"}
-    with_draft = next(t for t in times if t["kind"] == "with draft")
-    assert with_draft["replies"] == 2 and with_draft["draft_to_send_p50_s"] is not None
+    # every answered customer message: as_is, edited and own had a draft in the mailbox when the reply went
+    # (own was answered from scratch next to it); the automatic message never had one
+    by_kind = {t["kind"]: t for t in times}
+    assert set(by_kind) == {"with draft", "without draft"}
+    assert by_kind["with draft"]["replies"] == 3 and by_kind["with draft"]["draft_to_send_p50_s"] is not None
+    assert by_kind["without draft"]["replies"] == 1 and by_kind["without draft"]["draft_to_send_p50_s"] is None
+    # timed from the messages' Date (23 Nov), not from when this test stored them
+    assert all(t["p50_s"] > 86400 for t in times)
     # edit sizes of the drafts that were sent from the draft: one unchanged, one with a sentence added
     assert sum(b["drafts"] for b in edits) == 2 and {"bucket": "0", "drafts": 1} in edits
     assert next(b for b in edits if b["bucket"] != "0")["bucket"] in ("21-100", "101-300")
@@ -116,3 +136,5 @@ async def test_outcomes_and_metrics(runtime: Runtime, database_url: str, tmp_pat
                           capture_output=True, text=True, env=env, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "template" in done.stdout and "20.0%" in done.stdout
+    assert "first response with draft: 3 answered messages" in done.stdout
+    assert "first response without draft: 1 answered messages" in done.stdout
