@@ -5,6 +5,11 @@ environment with StrictUndefined; each is identified by name and content hash
 and that version is recorded on every draft. The template sees only
 authorized records, reference values that were not found, the *number* of
 withheld references and which systems failed: never withheld content.
+
+A promised date that has passed when the email is processed (``now`` of the
+request, from the pipeline's clock) is never written as if it were ahead:
+the templates say it was due and that we are following up. A booking request
+gets its pickup date and pallets repeated as the customer wrote them.
 """
 
 from __future__ import annotations
@@ -20,16 +25,26 @@ from jinja2 import PackageLoader, StrictUndefined
 from jinja2 import TemplateError as JinjaTemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from agent.booking import booking_ask
 from agent.errors import TemplateError
 from agent.models import Draft, Email, Intent, LookupResult, Reference, SimilarThread, Suggestion
+from agent.overdue import eta_passed, overdue_order
 from agent.profile import StyleGuide
-from agent.verifier import Grounding, verify
+from agent.verifier import Grounding, defang, verify
 from agent.vocabulary import STATUS_TEXT
 
 TEMPLATE_LANGUAGES = ("en", "no", "sv", "da", "de")
 _MONTHS = {
     "en": "January February March April May June July August September October November December",
+    "no": "januar februar mars april mai juni juli august september oktober november desember",
+    "sv": "januari februari mars april maj juni juli augusti september oktober november december",
+    "da": "januar februar marts april maj juni juli august september oktober november december",
+    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
 }
+# intents a reply can only answer with a reference; a booking request or a general question needs none
+_NEEDS_REFERENCE = frozenset({Intent.ETA_REQUEST, Intent.STATUS_REQUEST, Intent.DELIVERY_CHANGE,
+                              Intent.CANCELLATION, Intent.DAMAGE_OR_CLAIM, Intent.DOCUMENTS_REQUEST,
+                              Intent.COMPLAINT})
 
 
 class Drafter(Protocol):
@@ -51,6 +66,16 @@ class DraftRequest:
     lookup: LookupResult
     style: StyleGuide
     similar: tuple[SimilarThread, ...] = ()
+    now: datetime | None = None  # when the email is processed (the pipeline's clock); None: no date is "past"
+
+    def authorized_references(self) -> tuple[str, ...]:
+        """The references a draft may name: the sender's own that were not withheld, and those not found.
+
+        Facts add their own (order numbers, shipments, containers of authorized records) in the grounding.
+        """
+        withheld = {w.reference for w in self.lookup.withheld}
+        own = (v for r in self.references if r.value not in withheld for v in (r.value, r.raw))
+        return tuple(dict.fromkeys((*own, *self.lookup.not_found)))
 
     def grounding(self) -> Grounding:
         """What a draft for this request may state: facts, the customer's email, the mailbox configuration."""
@@ -62,6 +87,7 @@ class DraftRequest:
             config_texts=(self.style.signature, self.style.company),
             withheld=[w.reference for w in self.lookup.withheld],
             today=self.email.date.date() if self.email.date else None,
+            authorized_references=self.authorized_references(),
         )
 
 
@@ -73,7 +99,14 @@ def template_version(*, name: str, parts: tuple[str, ...]) -> str:
     return f"{name}@{digest.hexdigest()[:12]}"
 
 
+def format_day_month(*, month: int, day: int, lang: str) -> str:
+    """A day without a year, as the customer wrote it ("7 December", "7. desember", "7. Dezember")."""
+    name = _MONTHS.get(lang, _MONTHS["en"]).split()[month - 1]
+    return f"{day} {name}" if lang in ("en", "sv") else f"{day}. {name}"
+
+
 def format_date(value: date | datetime | None, lang: str) -> str:
+    """A date as the template of ``lang`` writes it."""
     if value is None:
         return ""
     if lang == "en":
@@ -148,7 +181,8 @@ class TemplateDrafter:
         except JinjaTemplateError as exc:
             raise TemplateError(f"template reply.{lang}.j2 failed: {exc}") from exc
         body, suggestions = split_suggestions(body)
-        checked = verify(text=body, grounding=request.grounding())
+        grounding = request.grounding()
+        checked = verify(text=body, grounding=grounding)
         return Draft(
             draft_id=request.draft_id,
             subject=reply_subject(request.email.subject),
@@ -159,8 +193,8 @@ class TemplateDrafter:
             fact_ids=tuple(f.id for f in request.lookup.facts),
             suggestions=suggestions,
             # a template draft must always pass; if it ever does not, the sentence goes and the note says so
-            notes=tuple(f"removed unsupported template sentence: {r.sentence!r} ({'; '.join(r.reasons)})"
-                        for r in checked.removed),
+            notes=tuple(defang(text=f"removed unsupported template sentence: {r.sentence!r} "
+                                    f"({'; '.join(r.reasons)})", grounding=grounding) for r in checked.removed),
         )
 
 
@@ -184,6 +218,7 @@ def _context(request: DraftRequest, lang: str) -> dict[str, Any]:
             "pod": s.pod_signed_by or "", "destination": s.destination or "",
             "last_place": (s.last_event.location or "") if s.last_event else "",
             "last_time": d(s.last_event.time) if s.last_event else "",
+            "eta_passed": eta_passed(shipment=s, now=request.now),
         }
         if s.order_no and any(o.order_no == s.order_no for o in lk.orders):
             shipments_by_order.setdefault(s.order_no, []).append(item)
@@ -193,7 +228,12 @@ def _context(request: DraftRequest, lang: str) -> dict[str, Any]:
     orders = []
     for o in lk.orders:
         f = warehouse.get(o.order_no)
+        late = overdue_order(order=o, lookup=lk, now=request.now)
         orders.append({
+            # the promised date has passed: written as "was", with a follow-up, never as ahead
+            "due_passed": d(late.due) if late else "", "due_kind": late.kind if late else "",
+            "nothing_shipped": bool(late and late.nothing_shipped),
+            "follow_up": bool(late and not late.upcoming_eta),
             "order_no": o.order_no, "status": st(o.status), "status_code": o.status,
             "po": o.customer_po or "", "requested": d(o.requested_date), "confirmed": d(o.confirmed_date),
             "shipments": shipments_by_order.get(o.order_no, []),
@@ -203,6 +243,15 @@ def _context(request: DraftRequest, lang: str) -> dict[str, Any]:
     intents = {i.value for i in request.intents}
     name = greeting_name(display_name=request.email.from_name, address=request.email.from_address)
     failed = sorted({f.kind for f in lk.failures})
+    booking = {"pickup": "", "pallets": 0}
+    if Intent.BOOKING_REQUEST in request.intents:
+        ask = booking_ask(text=request.email.reply_text)
+        if ask.pickup:
+            booking["pickup"] = d(ask.pickup)
+        elif ask.pickup_month_day:
+            booking["pickup"] = format_day_month(month=ask.pickup_month_day[0], day=ask.pickup_month_day[1],
+                                                 lang=lang)
+        booking["pallets"] = ask.pallets or 0
     return {
         "name": name,
         "orders": orders,
@@ -210,7 +259,8 @@ def _context(request: DraftRequest, lang: str) -> dict[str, Any]:
         "not_found": list(lk.not_found),
         "withheld": len(lk.withheld),
         "failed": failed,
-        "no_references": not request.references,
+        "no_references": not request.references and bool(_NEEDS_REFERENCE & set(request.intents)),
+        "booking": booking,
         "intents": intents,
         "signature": request.style.signature,
         "company": request.style.company,

@@ -22,16 +22,26 @@ from agent.models import Email, Intent
 _RULES: dict[Intent, tuple[str, ...]] = {
     Intent.ETA_REQUEST: (
         # en
-        r"\beta\b", r"\bwhen\b.{0,50}\b(arriv|deliver|expect|come|get here|be (with|at|in) )",
+        r"\beta\b", r"\bwhen\b.{0,50}\b(arriv|deliver|expect|come|land|get here|be (with|at|in) )",
         r"where is", r"where are", r"arrived .{0,40}\byet\b", r"arrival (date|time)", r"(date|time) of arrival",
+        r"where (?:our|my|your|the) (?:\w+ )?(?:parcel|package|shipment|container|order|goods|delivery|consignment|"
+        r"pallets?|cargo|freight)\b[^?.!]{0,80}?\b(?:is|are)\b",
         r"when will .{0,40}(available|ready)", r"expected (delivery|arrival)", r"how long",
         # no / da / sv
-        r"når\b.{0,50}\b(kommer|ankomm|lever|fram|blir)", r"\bankomst", r"forventet", r"hvor er", r"hvor blir",
-        r"hvornår", r"när\b.{0,50}\b(kommer|anländ|lever|fram|kan vi)", r"var är", r"beräknad",
+        r"når\b.{0,50}\b(kommer|ankomm|lever|fram|blir|land)",
+        r"\bankomst", r"forventet", r"hvor er", r"hvor blir",
+        r"hvor (?:(?:vår|vårt|våre|vores|jeres) )?(?:pakke|sending|forsendelse|container|ordre|vare|levering|gods|"
+        r"palle)\w*\b[^?.!]{0,80}\b(?:er|befinner)\b",
+        r"hvornår", r"när\b.{0,50}\b(kommer|anländ|lever|fram|kan vi|land)",
+        r"var är", r"beräknad",
+        r"var (?:(?:vårt|vår|våra|mitt|min) )?(?:paket|sändning|försändelse|container|order|varor|gods|leverans|"
+        r"pall)\w*\b[^?.!]{0,80}\b(?:är|befinner)\b",
         r"leveranstid", r"leveringstid", r"räkna med",
         # de
         r"wann\b.{0,50}\b(kommt|kommen|ankomm|liefer|geliefert|eintreff|zugestellt|da)", r"ankunft", r"voraussichtlich",
         r"wo (ist|bleibt|befinde)", r"liefertermin (für|von|des|der)", r"eintreffen", r"bis wann",
+        r"\bwo (?:unser|mein|ihr|die|der|das)\w* (?:\w+ )?(?:paket|sendung|container|auftrag|ware|lieferung|"
+        r"bestellung|palette)\w*\b[^?.!]{0,80}?\b(?:ist|sind|bleibt)\b",
         # fi
         r"milloin", r"arvioitu", r"saapumis", r"missä (on|ovat|viipyy)", r"toimitusaika",
         # nl
@@ -76,9 +86,11 @@ _RULES: dict[Intent, tuple[str, ...]] = {
         r"different address", r"earlier delivery",
         r"endre (levering|adresse|dato)", r"ny (leverings)?adresse", r"utsett", r"flytte leveringen",
         r"annen adresse", r"ändra (leverans|adress|datum)", r"ny adress", r"skjut(a)? upp", r"i stället för",
-        r"ændre", r"udskyd", r"anden adresse", r"flytte leveringen",
+        r"\bændre\b", r"ændring af (lever|adresse|dato)", r"udskyd", r"anden adresse", r"flytte leveringen",
         r"lieferadresse ändern", r"neue (liefer)?adresse", r"verschieben", r"andere adresse",
-        r"liefertermin ändern", r"(liefer)?adresse .{0,40}ändern", r"nicht nach\s.{0,40}sondern", r"umleiten",
+        r"liefertermin ändern", r"(liefer)?adresse .{0,40}ändern",
+        r"(liefer(adresse|anschrift|termin|datum)|anschrift)\b[^?!]{0,140}?\b(ändern|abändern|anpassen|korrigieren)\b",
+        r"nicht nach\s.{0,40}sondern", r"umleiten",
         r"muuttaa toimitus", r"toimitusosoite", r"siirtää toimitu", r"siirtää toimitus",
         r"leveradres", r"levering (verplaatsen|uitstellen)", r"ander adres", r"verplaatsen",
         r"(modifier|changer) l'adresse", r"reporter la livraison", r"adresse de livraison", r"décaler",
@@ -122,6 +134,10 @@ _RULES: dict[Intent, tuple[str, ...]] = {
         r"transport request", r"(spot )?rate for",
         r"bestille transport", r"booke\b", r"pristilbud", r"tilbud på", r"prisforespørsel",
         r"\bboka\b", r"offert", r"upphämtning av",
+        r"\b(hente|hämta|afhente|abholen|collect|pick up)\b[^?.!]{0,60}\b(\d+|en|ett|et|eine?n?|one|two|three|four|"
+        r"to|tre|fire|två|fyra|zwei|drei|vier) (eur-?|euro)?(pall|palle|palett)",
+        r"\b\d+ (eur-?|euro)?(pall\w*|palle\w*|palett\w*)\b[^?.!]{0,60}\b(hente|hämta|afhente|abholen|collect|"
+        r"pick(ed)? up)\b",
         r"bestille afhentning", r"afhentning af",
         r"\bbuchen\b", r"angebot", r"transportanfrage", r"abholung buchen",
         r"varata", r"tarjou", r"noud(on|ot) ",
@@ -136,6 +152,7 @@ _RULES: dict[Intent, tuple[str, ...]] = {
         r"unacceptable", r"disappointed", r"not happy", r"complain", r"again late", r"third time",
         r"second time", r"once again", r"poor service", r"frustrat",
         r"uakseptabelt", r"skuffet", r"ikke greit", r"tredje gang", r"andre gang", r"klage\b", r"klager\b",
+        r"ikke i orden",
         r"oacceptabelt", r"besvik", r"klagomål", r"tredje gången", r"andra gången",
         r"uacceptabelt", r"skuffe",
         r"inakzeptabel", r"enttäuscht", r"beschwerde", r"(zweite|dritte) mal", r"unzufrieden", r"ärgerlich",
@@ -226,6 +243,17 @@ _THANKS = re.compile(
 )
 
 
+# "Vi må booke bil for uttak", "we need to book a truck": the customer books its own vehicle, it asks us for
+# nothing; removed before the rules run (a request to us says "can you book", "please book", ...).
+_OWN_BOOKING = re.compile(
+    r"\b(?:vi|we|wir|jeg|jag|i)\s+(?:må|skal|måste|ska|need to|have to|must|will|'ll|müssen|werden|sollen)\s+"
+    r"(?:også\s+|även\s+|also\s+|auch\s+|selv\s+|själva\s+)?(?:booke|boka|book|bestille|beställa|bestelle?n?)\s+"
+    r"(?:en\s+|ett\s+|a\s+|our own\s+|einen\s+)?"
+    r"(?:bil|lastebil|lastbil|vogn|truck|lorry|vehicle|driver|sjåfør|chaufför)\b"
+    r"|\bwir\s+(?:müssen|werden)\s+(?:noch\s+|auch\s+)?(?:einen\s+)?(?:lkw|wagen|fahrer)\s+(?:buchen|bestellen)\b"
+)
+
+
 class IntentClassifier(Protocol):
     """What the customer asks for in one email; several intents may apply, ``other`` when none does."""
 
@@ -238,6 +266,7 @@ class RuleIntentClassifier:
     def classify(self, *, email: Email) -> tuple[Intent, ...]:
         subject = _strip_prefixes(email.subject)
         text = _THANKS.sub(" ", f"{subject}\n\n{email.reply_text}"[:_MAX_CHARS].lower())
+        text = _OWN_BOOKING.sub(" ", text)
         found = []
         for intent in _ORDER:
             if intent == Intent.DOCUMENTS_REQUEST:

@@ -7,6 +7,11 @@ style examples, and the mailbox style guide. It has no tools. Its reply is
 checked by the grounding verifier; unsupported sentences are removed, and
 when too little is left, when the budget is spent or when the model fails
 in any way, the template drafter answers and the draft says why.
+
+Whatever the model wrote goes into the internal note only defanged: a removed
+sentence or a model remark keeps its words, but a link or an email address
+that no fact supports is made unclickable ("hxxps://pay-evil[.]example"), so
+a link planted in the customer's email never becomes a link in our note.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from agent.errors import TemplateError
 from agent.llm import ChatModel, LLMError, LLMSettings
 from agent.models import Draft, Suggestion
 from agent.redaction import Redactor
-from agent.verifier import verify
+from agent.verifier import Grounding, Removal, defang, verify
 
 if TYPE_CHECKING:
     from agent.rollout import PromptSelector
@@ -132,6 +137,12 @@ def render_messages(*, prompt: PromptVersion, request: DraftRequest, redactor: R
         raise TemplateError(f"prompt {prompt.name} failed to render: {exc}") from exc
 
 
+def removal_notes(*, removed: Sequence[Removal], grounding: Grounding, prefix: str) -> tuple[str, ...]:
+    """One note line per removed sentence, with unsupported links and addresses defanged."""
+    return tuple(defang(text=f"{prefix}: {r.sentence!r} ({'; '.join(r.reasons)})", grounding=grounding)
+                 for r in removed)
+
+
 class LLMDrafter:
     """Drafts with a chat model; the template drafter answers whenever the model cannot be trusted."""
 
@@ -175,8 +186,8 @@ class LLMDrafter:
         total = checked.kept_content + len(checked.removed)
         usage = {"prompt_tokens": reply.usage.prompt_tokens, "completion_tokens": reply.usage.completion_tokens,
                  "latency_ms": reply.usage.latency_ms}
-        removed_notes = tuple(f"removed unsupported sentence: {r.sentence!r} ({'; '.join(r.reasons)})"
-                              for r in checked.removed)
+        removed_notes = removal_notes(removed=checked.removed, grounding=grounding,
+                                      prefix="removed unsupported sentence")
         if checked.kept_content == 0 or (total and checked.kept_content / total < self._min_kept_ratio):
             return await self._fall_back(request, f"the LLM draft had {len(checked.removed)} unsupported "
                                                   f"sentence(s) of {total}", notes=removed_notes, usage=usage)
@@ -191,7 +202,8 @@ class LLMDrafter:
                 continue
             suggestions.append(Suggestion(text=s_text, fact_ids=tuple(i for i in s.fact_ids if i in known),
                                           kind=s.kind[:40]))
-        note_points = [redactor.restore(p) if redactor else p for p in out.note_points[:5]]
+        note_points = [defang(text=redactor.restore(p) if redactor else p, grounding=grounding)
+                       for p in out.note_points[:5]]
         confidence_note = (f"low model confidence ({out.confidence:.2f})",) if out.confidence < 0.5 else ()
         return Draft(
             draft_id=request.draft_id, subject=reply_subject(request.email.subject), body=checked.text,

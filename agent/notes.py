@@ -1,13 +1,19 @@
 """The internal note: facts with sources, warnings, what is missing, next steps.
 
 The note is for the agent only. It is posted as its own message with no
-recipients, so it cannot be sent to the customer by accident.
+recipients, so it cannot be sent to the customer by accident. A promised date
+or an ETA that has passed when the email is processed (``now``, from the
+pipeline's clock) is a warning with a suggested next step.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from agent.booking import booking_ask, pickup_on
 from agent.drafting import reply_subject
 from agent.models import Draft, Email, Intent, LookupResult, Note, Reference, SimilarThread, Validity
+from agent.overdue import eta_passed, overdue_order
 
 NOTE_SUBJECT_PREFIX = "[shipdraft note]"
 
@@ -20,9 +26,14 @@ def build_note(
     lookup: LookupResult,
     similar: tuple[SimilarThread, ...],
     draft: Draft,
+    now: datetime | None = None,
 ) -> Note:
-    """Render the internal note for one draft (plain text, aligned for a mail client)."""
+    """Render the internal note for one draft (plain text, aligned for a mail client).
+
+    ``now`` is when the email is processed; without it no date is treated as passed.
+    """
     warnings = _warnings(references=references, lookup=lookup)
+    warnings += _passed_dates(email=email, intents=intents, lookup=lookup, now=now)
     if draft.confidence is not None and draft.confidence < 0.5:
         warnings.append(f"low confidence in this draft ({draft.confidence:.2f}): check it closely")
     lines = [
@@ -52,6 +63,7 @@ def build_note(
     if missing:
         lines += ["", "Missing:", *(f"  - {m}" for m in missing)]
     actions = _next_actions(intents=intents, lookup=lookup, references=references)
+    actions += _passed_date_actions(lookup=lookup, now=now)
     if actions:
         lines += ["", "Suggested next steps:", *(f"  - {a}" for a in actions)]
     if similar:
@@ -119,4 +131,50 @@ def _next_actions(*, intents: tuple[Intent, ...], lookup: LookupResult,
         out.append("re-check the unavailable systems before sending")
     if lookup.withheld:
         out.append("verify the sender's identity before sharing anything about the withheld references")
+    return out
+
+
+def _passed_dates(*, email: Email, intents: tuple[Intent, ...], lookup: LookupResult,
+                  now: datetime | None) -> list[str]:
+    """Promised dates, ETAs and asked-for pickup dates that are already behind ``now``."""
+    if now is None:
+        return []
+    out = []
+    for o in lookup.orders:
+        late = overdue_order(order=o, lookup=lookup, now=now)
+        if late is None:
+            continue
+        if late.nothing_shipped:
+            out.append(f"order {o.order_no}: {late.kind} delivery date {late.due.isoformat()} has passed and "
+                       "nothing has shipped: check with the warehouse/carrier")
+        elif not late.upcoming_eta and not any(s.order_no == o.order_no and s.status == "delivered"
+                                               for s in lookup.shipments):
+            out.append(f"order {o.order_no}: {late.kind} delivery date {late.due.isoformat()} has passed and "
+                       "no delivery is reported: check with the carrier")
+    for s in lookup.shipments:
+        if eta_passed(shipment=s, now=now) and s.eta is not None:
+            out.append(f"ETA {s.eta.date().isoformat()} of {s.shipment_id} has passed and the carrier reports no "
+                       f"delivery (status {s.status.replace('_', ' ')}): check with "
+                       f"{s.carrier or 'the carrier'}")
+    if Intent.BOOKING_REQUEST in intents:
+        pickup = pickup_on(ask=booking_ask(text=email.reply_text), reference=(email.date or now).date())
+        if pickup and pickup < now.date():
+            out.append(f"the pickup date asked for ({pickup.isoformat()}) has passed: agree a new date "
+                       "with the customer")
+    return out
+
+
+def _passed_date_actions(*, lookup: LookupResult, now: datetime | None) -> list[str]:
+    if now is None:
+        return []
+    out = []
+    for o in lookup.orders:
+        late = overdue_order(order=o, lookup=lookup, now=now)
+        if late and late.nothing_shipped:
+            out.append(f"ask the warehouse when {o.order_no} will ship, then give the customer a new delivery "
+                       "date before sending")
+    for s in lookup.shipments:
+        if eta_passed(shipment=s, now=now):
+            out.append(f"ask {s.carrier or 'the carrier'} where {s.shipment_id} is and for a new ETA, "
+                       "then update the draft")
     return out

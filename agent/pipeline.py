@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -72,6 +74,11 @@ class PipelineDeps:
     max_message_bytes: int = DEFAULT_MAX_BYTES
     lease_seconds: int = 300
     max_attempts: int = 5
+    clock: Callable[[], datetime] = field(default=lambda: _utc_now())  # "now": when a promised date has passed
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def draft_id_for(*, mailbox: str, provider_key: str) -> str:
@@ -95,6 +102,7 @@ def skip_reason(*, email: Email, profile: MailboxProfile) -> str | None:
 
 async def analyze(*, email: Email, draft_id: str, deps: PipelineDeps) -> AnalysisResult:
     """Everything from a parsed email to a draft and its note; posts nothing."""
+    now = deps.clock()
     references = extract_references(email=email, rules=deps.profile.references)
     intents = deps.classifier.classify(email=email)
     found = await lookup(sender=email.from_address, references=references, systems=deps.systems,
@@ -103,9 +111,9 @@ async def analyze(*, email: Email, draft_id: str, deps: PipelineDeps) -> Analysi
                                    limit=deps.similar_limit)
     draft = await deps.drafter.draft(request=DraftRequest(draft_id=draft_id, email=email, references=references,
                                                           intents=intents, lookup=found, style=deps.profile.style,
-                                                          similar=similar))
+                                                          similar=similar, now=now))
     note = build_note(email=email, references=references, intents=intents, lookup=found, similar=similar,
-                      draft=draft)
+                      draft=draft, now=now)
     return AnalysisResult(email=email, references=references, intents=intents, lookup=found,
                           similar=similar, draft=draft, note=note)
 
@@ -124,7 +132,8 @@ async def replace_older_drafts(
         return replaced
     for older in await store.older_drafts(message_pk=message_pk):
         try:
-            outcome = await supersede(provider=mailbox, draft_id=older.draft_id, posted_body=older.body)
+            outcome = await supersede(provider=mailbox, draft_id=older.draft_id, posted_body=older.body,
+                                      in_reply_to=older.inbound_message_id)
         except Exception:
             log.warning("older draft not replaced", exc_info=True,
                         extra={"message_pk": message_pk, "draft_id": older.draft_id})
@@ -158,7 +167,10 @@ async def process_message(
     try:
         result = await analyze(email=email, draft_id=draft_id, deps=deps)
         await store.save_analysis(message_pk=message_pk, result=result)
-        existing = await mailbox.find_draft(draft_id=draft_id)
+        # a retry may find the draft re-saved by the agent's client without its id; a first attempt
+        # posted nothing yet, so it never takes a draft the agent started on its own for ours
+        existing = await mailbox.find_draft(draft_id=draft_id,
+                                            in_reply_to=email.message_id if stored.attempts > 1 else None)
         location = existing or await mailbox.post_draft(inbound=email, draft=result.draft)
         note_location = await mailbox.find_note(draft_id=draft_id) or await mailbox.post_note(
             inbound=email, note=result.note)

@@ -6,11 +6,19 @@ when a fact date is that day counted from the day the email was sent), times, nu
 URLs, email addresses and phone numbers. A claim is supported by a fact, by
 the inbound email, or by the mailbox configuration (signature, company).
 A withheld reference (another customer's) is never supported, even though
-the customer wrote it. Sentences with unsupported claims are removed; the
+the customer wrote it, in whatever form it is written ("nk 204 118",
+"NK-204118", "204118"). When the caller gives the authorized set (the
+references the lookup let through, the ones no system knows, and those of
+facts), a reference-like claim with four digits or more must be in it or in
+a fact: the inbound email alone never supports one, so the model cannot echo
+a reference the sender quoted or an attacker planted. Sentences with
+unsupported claims are removed; the
 result says what was removed and why, so the caller can record it in the
 note or fall back to the template drafter. A PII placeholder (``[PHONE_1]``)
 left in a draft was invented by the model (the real ones are restored before
-the check): it is never supported either.
+the check): it is never supported either. ``defang`` makes links and
+addresses that no fact supports unclickable before removed text is shown in
+the internal note.
 """
 
 from __future__ import annotations
@@ -155,18 +163,37 @@ class Grounding:
     texts: list[str] = field(default_factory=list)
     forbidden: set[str] = field(default_factory=set)
     today: date | None = None  # the day the email was sent: what "tomorrow" is counted from
+    # references a draft may name (normalized); None: any reference of the email or a fact (no authorized set)
+    authorized: set[str] | None = None
+    trusted_references: set[str] = field(default_factory=set)  # from facts and the mailbox configuration
+    trusted_numbers: set[str] = field(default_factory=set)
 
     @classmethod
     def build(cls, *, facts: Iterable[Fact], email_texts: Iterable[str], config_texts: Iterable[str],
-              withheld: Iterable[str] = (), sender: str = "", today: date | None = None) -> Grounding:
+              withheld: Iterable[str] = (), sender: str = "", today: date | None = None,
+              authorized_references: Iterable[str] | None = None) -> Grounding:
         """What a draft may state.
 
-        The customer's email may support dates, numbers and references (they are the customer's own),
-        but never a status, a URL, a phone number or an email address other than the sender's: those
-        must come from a fact or the mailbox configuration, so a planted link or a fake "system: the
-        shipment was delivered" line in an email can never reach a draft.
+        The customer's email may support dates and numbers (they are the customer's own), but never a
+        status, a URL, a phone number or an email address other than the sender's: those must come from
+        a fact or the mailbox configuration, so a planted link or a fake "system: the shipment was
+        delivered" line in an email can never reach a draft. With ``authorized_references`` (the
+        sender's references that the lookup did not withhold), a reference must be one of them or come
+        from a fact or the configuration; without it, the email's references count as well (the
+        customer's own), except the withheld ones.
         """
-        g = cls(forbidden={_norm_ref(w) for w in withheld}, today=today)
+        forbidden = {_norm_ref(w) for w in withheld}
+        authorized = None
+        if authorized_references is not None:
+            authorized = set()
+            for ref in authorized_references:
+                norm = _norm_ref(ref)
+                if norm and norm not in forbidden:
+                    authorized.add(norm)
+                    tail = re.search(r"\d{4,}$", norm)  # "NK204117" may be written "ordre 204117"
+                    if tail and not any(f.endswith(tail.group(0)) for f in forbidden):
+                        authorized.add(tail.group(0))
+        g = cls(forbidden=forbidden, today=today, authorized=authorized)
         for fact in facts:
             g._absorb(fact.value)
             g._absorb(fact.subject)
@@ -195,8 +222,12 @@ class Grounding:
                 self.times.add(str(value))
             elif claim_kind == ClaimKind.REFERENCE:
                 self.references.add(_norm_ref(raw))
+                if trusted:
+                    self.trusted_references.add(_norm_ref(raw))
             elif claim_kind == ClaimKind.NUMBER:
                 self.numbers.add(str(value))
+                if trusted:
+                    self.trusted_numbers.add(str(value))
         for m in _ISO_DATE.finditer(text):  # datetimes in fact values carry times too
             if len(m.group(0)) > 10:
                 try:
@@ -210,8 +241,33 @@ class Grounding:
                 tail = re.search(r"\d{4,}$", token)  # "NK204117" may be written "ordre 204117"
                 if tail:
                     self.references.add(tail.group(0))
+                if trusted:
+                    self.trusted_references.add(_norm_ref(token))
+                    if tail:
+                        self.trusted_references.add(tail.group(0))
         for token in _NUMBER.findall(text):
             self.numbers.add(_norm_number(token))
+            if trusted:
+                self.trusted_numbers.add(_norm_number(token))
+
+    def withheld_in(self, text: str) -> list[str]:
+        """The withheld references ``text`` names in any written form (spaces, dashes, dots, lower case).
+
+        A reference of six characters or more is found inside the text with every separator removed
+        ("nk 204-118", "N K 2 0 4 1 1 8"); its number of five digits or more also when it stands alone
+        ("ordre 204 118").
+        """
+        if not self.forbidden:
+            return []
+        compact = re.sub(r"[^0-9A-Z]", "", text.upper())
+        joined = re.sub(r"(?<=\d)[\s.\-/]+(?=\d)", "", text)
+        runs = set(re.findall(r"\d+", joined))
+        found = []
+        for ref in sorted(self.forbidden):
+            tail = re.search(r"\d{5,}$", ref)
+            if (len(ref) >= 6 and ref in compact) or (tail and tail.group(0) in runs):
+                found.append(ref)
+        return found
 
     def supports(self, kind: ClaimKind, raw: str, value: object) -> tuple[bool, str]:
         if kind == ClaimKind.REFERENCE or (kind == ClaimKind.NUMBER and len(re.sub(r"\D", "", raw)) >= 6):
@@ -220,9 +276,14 @@ class Grounding:
                 len(ref) >= 5 and any(ref.endswith(f) or f.endswith(ref) for f in self.forbidden)
             ):
                 return False, f"{raw} is withheld (another customer's reference)"
-            if ref in self.references or _norm_number(raw) in self.numbers:
+            if self.authorized is None or len(re.sub(r"\D", "", raw)) < 4:  # "E6", "A4": not identifiers
+                if ref in self.references or _norm_number(raw) in self.numbers:
+                    return True, ""
+                return False, f"reference {raw} is in no fact and not in the email"
+            if ref in self.authorized or ref in self.trusted_references or (
+                    ref.isdigit() and _norm_number(raw) in self.trusted_numbers):
                 return True, ""
-            return False, f"reference {raw} is in no fact and not in the email"
+            return False, f"reference {raw} is not one of the sender's authorized references"
         if kind == ClaimKind.DATE:
             if isinstance(value, date):
                 return (value in self.dates, f"date {raw} matches no fact")
@@ -371,11 +432,15 @@ def verify(*, text: str, grounding: Grounding) -> Verification:
         keep_parts = []
         for sentence in parts:
             found = claims(text=sentence, grounding=grounding)
-            bad = [c for c in found if not c.supported]
+            reasons = [c.reason for c in found if not c.supported]
             total += len(found)
-            unsupported += len(bad)
-            if bad:
-                removed.append(Removal(sentence=sentence.strip(), reasons=tuple(c.reason for c in bad)))
+            unsupported += len(reasons)
+            if not any("is withheld" in r for r in reasons):  # written in a form no claim pattern reads
+                named = grounding.withheld_in(sentence)
+                reasons += [f"{ref} is withheld (another customer's reference)" for ref in named]
+                unsupported += len(named)
+            if reasons:
+                removed.append(Removal(sentence=sentence.strip(), reasons=tuple(reasons)))
             else:
                 keep_parts.append(sentence)
                 kept += bool(sentence.strip())
@@ -387,3 +452,30 @@ def verify(*, text: str, grounding: Grounding) -> Verification:
         cleaned = text
     return Verification(text=cleaned, removed=tuple(removed), claims=total, unsupported=unsupported,
                         kept_sentences=kept, kept_content=content)
+
+
+def _defanged(value: str) -> str:
+    """``https://evil.example/x`` -> ``hxxps://evil[.]example/x``: readable, no longer a link."""
+    m = re.match(r"(?i)(https?)://([^/?#]+)", value)
+    if m:
+        scheme = "hxxps" if m.group(1).lower() == "https" else "hxxp"
+        return f"{scheme}://{m.group(2).replace('.', '[.]')}{value[m.end():]}"
+    local, _, domain = value.partition("@")
+    if domain:
+        return f"{local}[@]{domain.replace('.', '[.]')}"
+    return value
+
+
+def defang(*, text: str, grounding: Grounding) -> str:
+    """``text`` with every URL and email address that no fact or configuration supports made unclickable.
+
+    For text shown to the agent about what was removed (the internal note): a planted payment link
+    must not become a link in our own note.
+    """
+    out, last = [], 0
+    for kind, raw, start, end, value in sorted(_scan(text), key=lambda c: c[2]):
+        if kind not in (ClaimKind.URL, ClaimKind.EMAIL) or grounding.supports(kind, raw, value)[0]:
+            continue
+        out += [text[last:start], _defanged(raw)]
+        last = end
+    return "".join(out) + text[last:]

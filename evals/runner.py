@@ -192,7 +192,8 @@ async def run_case(*, dataset: Dataset, case: Case, drafter: Drafter, prompt: Pr
     calls = CallLog()
     deps = PipelineDeps(profile=dataset.profile,
                         systems=fixture_systems(state=case.business, names=dataset.system_names, log=calls),
-                        drafter=drafter, index=None, lookup_timeout=dataset.timeout_for(case))
+                        drafter=drafter, index=None, lookup_timeout=dataset.timeout_for(case),
+                        clock=lambda: dataset.clock)  # "now" is the dataset's today, not the wall clock
     try:
         email = parse_email(raw=dataset.raw_email(case))
     except ParseError as exc:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import inspect
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from importlib.resources import files
 
 import pytest
 
+from agent.booking import booking_ask, pickup_on
 from agent.drafting import TEMPLATE_LANGUAGES, DraftRequest, TemplateDrafter, format_date, greeting_name, reply_subject
 from agent.lookup import facts_from_records, lookup
 from agent.models import Draft, Email, Intent, LookupResult, Order, Reference, Shipment, Withheld
@@ -307,3 +309,66 @@ async def test_partial_order_data_reads_naturally() -> None:
     (line,) = [ln for ln in d.body.splitlines() if ln.startswith("Order NK204117")]
     assert line.endswith("; the requested delivery date is 10 December 2026.")
     assert "your PO" not in line and d.notes == ()
+
+
+# --------------------------------------------------------------------------- passed dates, bookings, authorized set
+
+NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("lang", "was"), [("en", "The confirmed delivery date was 3 December 2026"),
+                                           ("no", "Bekreftet leveringsdato var 03.12.2026"),
+                                           ("sv", "Bekräftat leveransdatum var 2026-12-03"),
+                                           ("da", "Bekræftet leveringsdato var 03.12.2026"),
+                                           ("de", "Der bestätigte Liefertermin war der 03.12.2026")])
+async def test_a_confirmed_date_in_the_past_is_not_presented_as_ahead(lang: str, was: str) -> None:
+    waiting = order("NK204131", status="confirmed", confirmed=date(2026, 12, 3), customer_po=None)
+    req = request(lang=lang, orders=(waiting,))
+    ahead = await TemplateDrafter().draft(request=req)  # no clock: nothing is "past"
+    late = await TemplateDrafter().draft(request=replace(req, now=NOW))
+    assert was not in ahead.body
+    assert was in late.body and late.notes == ()
+    assert format_date(date(2026, 12, 3), lang) in late.body
+
+
+async def test_a_date_of_today_or_later_is_still_ahead() -> None:
+    today = order(status="confirmed", confirmed=date(2026, 12, 6))
+    draft = await TemplateDrafter().draft(request=replace(request(lang="en", orders=(today,)), now=NOW))
+    assert "with confirmed delivery date 6 December 2026" in draft.body and " was " not in draft.body
+
+
+@pytest.mark.parametrize(("text", "pickup", "month_day", "pallets"), [
+    ("Could you quote for a 40ft container, ready for collection on 11 December? It is 4 pallets.", None,
+     (12, 11), 4),
+    ("Vi ønsker å bestille transport av 8 paller fra Tromsø til Drammen, med henting 7. desember.", None,
+     (12, 7), 8),
+    ("Bitte holen Sie 3 EUR-Paletten am 11.12.2026 in Bremen ab; Lieferung bis 14.12.2026.",
+     date(2026, 12, 11), None, 3),
+    ("Pickup request: 1 pallet.", None, None, 1),
+    ("Delivery by 14.12.2026 and 15.12.2026, please quote.", None, None, None),  # two dates, no pickup word
+])
+def test_booking_ask_reads_the_pickup_date_and_pallets(text: str, pickup: date | None,
+                                                       month_day: tuple[int, int] | None,
+                                                       pallets: int | None) -> None:
+    ask = booking_ask(text=text)
+    assert (ask.pickup, ask.pickup_month_day, ask.pallets) == (pickup, month_day, pallets)
+
+
+def test_pickup_year_is_the_next_such_day() -> None:
+    ask = booking_ask(text="Abholung am 3. Januar")
+    assert pickup_on(ask=ask, reference=date(2026, 12, 6)) == date(2027, 1, 3)
+    assert pickup_on(ask=booking_ask(text="hente 3. desember"), reference=date(2026, 12, 6)) == date(2026, 12, 3)
+
+
+async def test_a_general_question_gets_no_request_for_an_order_number() -> None:
+    email = make_email(subject="Åbningstider", reply_text="Har I ændrede åbningstider i julen?", language="da")
+    draft = await TemplateDrafter().draft(request=request(email=email, references=(), intents=(Intent.OTHER,)))
+    kinds = [s.kind for s in draft.suggestions]
+    assert "request_reference" not in kinds and "other" in kinds and draft.notes == ()
+
+
+def test_the_authorized_set_is_the_senders_own_references_minus_the_withheld_ones() -> None:
+    req = request(orders=(order(),), references=(ref("NK204117"), ref("NK204118"), ref("NK999999")),
+                  not_found=("NK999999",), withheld=(Withheld(reference="NK204118", reason="another customer"),))
+    assert set(req.authorized_references()) == {"NK204117", "NK999999"}
+    assert req.grounding().authorized is not None and "NK204118" not in req.grounding().authorized

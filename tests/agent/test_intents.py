@@ -197,3 +197,36 @@ def test_long_bodies_are_cheap_and_classified_from_their_start() -> None:
 )
 def test_phrasings_real_customers_use(text: str, expected: set[Intent]) -> None:
     assert set(CLASSIFIER.classify(email=make_email(subject="", reply_text=text))) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # collecting pallets is a booking (pickup) request, in Norwegian, Swedish, Danish and German
+    ("Kan dere hente 4 paller hos oss i Drammen 3. desember? Det skal til Umeå.", {Intent.BOOKING_REQUEST}),
+    ("Kan ni hämta 4 pallar hos oss i Göteborg den 7 december och köra dem till Manchester?",
+     {Intent.BOOKING_REQUEST}),
+    ("Kan I hente 6 paller hos os i Aarhus den 4. december og køre dem til Tromsø?", {Intent.BOOKING_REQUEST}),
+    ("Could you collect 12 pallets from our site in Leeds on Friday?", {Intent.BOOKING_REQUEST}),
+    ("Wir haben 3 Paletten, die Sie bitte am Montag in Bremen abholen.", {Intent.BOOKING_REQUEST}),
+    # a verb-final German change with a long address between the noun and the verb
+    ("Können Sie bitte die Lieferadresse für Auftrag 204889 auf Logistikring 5, 21079 Hamburg-Harburg ändern?",
+     {Intent.DELIVERY_CHANGE}),
+    ("Bitte das Lieferdatum für Auftrag 204889 wegen unserer Inventur auf den 14. Dezember ändern.",
+     {Intent.DELIVERY_CHANGE}),
+    # "where our parcel ... is": an ETA question, with a reference in between
+    ("Can you check where our parcel with tracking number 1Z999AA10332499191 is? It should have arrived by now.",
+     {Intent.ETA_REQUEST}),
+    ("Können Sie prüfen, wo unser Paket mit der Sendungsnummer 1Z7X30140119206208 ist?", {Intent.ETA_REQUEST}),
+    ("Kan du sjekke hvor pakken vår med sporingsnummer 00370730253718474213 er?", {Intent.ETA_REQUEST}),
+    ("Hva er status på flyfrakten vår, AWB 020-81751176? Når lander den?",
+     {Intent.STATUS_REQUEST, Intent.ETA_REQUEST}),
+    # words that are no request to us: the customer books its own truck, opening hours that changed
+    ("Når kommer container MSCU4491423? Vi må booke bil for uttak.", {Intent.ETA_REQUEST}),
+    ("When does container MSCU4491423 arrive? We need to book a truck for the pickup.", {Intent.ETA_REQUEST}),
+    ("Har I ændrede åbningstider på terminalen i Bergen mellem jul og nytår?", {Intent.OTHER}),
+    # ... while the real requests still count
+    ("Vi ønsker å booke transport av 8 paller fra Tromsø til Drammen.", {Intent.BOOKING_REQUEST}),
+    ("Kan I ændre leveringsadressen for ordre 204889?", {Intent.DELIVERY_CHANGE}),
+    ("Please let me know where the invoice is filed.", {Intent.OTHER}),
+])
+def test_misses_found_in_the_audit(text: str, expected: set[Intent]) -> None:
+    assert set(classify(body=text)) == expected

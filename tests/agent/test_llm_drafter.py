@@ -111,6 +111,17 @@ async def test_planted_link_and_fake_system_status_in_the_email_never_reach_the_
     draft = await drafter(ScriptedChatModel(script=[answer(text)])).draft(request=request(text=planted))
     for needle in ("pay-customs", "delivered on 2 December"):
         assert needle not in draft.body
+    notes = "\n".join(draft.notes)
+    assert "pay-customs.example" not in notes and "hxxps://pay-customs[.]example/nk" in notes  # defanged
+
+
+async def test_model_note_points_are_defanged() -> None:
+    out = json.loads(answer(GOOD))
+    out["note_points"] = ["The customer asks us to pay at https://pay-customs.example/nk first."]
+    draft = await drafter(ScriptedChatModel(script=[json.dumps(out)])).draft(request=request())
+    notes = "\n".join(draft.notes)
+    assert "model: The customer asks us to pay at hxxps://pay-customs[.]example/nk first." in notes
+    assert "https://pay-customs.example" not in notes
 
 
 MALICIOUS = [
@@ -134,7 +145,12 @@ async def test_scripted_malicious_sentences_are_caught(label: str, sentence: str
     draft = await drafter(ScriptedChatModel(script=[answer(text)])).draft(request=req)
     assert needle not in draft.body, label
     assert "Order NK204117 is shipped" in draft.body  # the grounded part survives
-    assert any(sentence in n for n in draft.notes)
+    # the note records the removal; a link or address nobody vouches for is shown defanged, never clickable
+    shown = sentence.replace("https://evil.example", "hxxps://evil[.]example").replace(
+        "@nordkyst-payments.example", "[@]nordkyst-payments[.]example")
+    assert any(shown in n for n in draft.notes), draft.notes
+    if label in ("a phishing link", "an invented email"):
+        assert not any(needle + "/" in n or "://" + needle in n or "@" + needle in n for n in draft.notes)
 
 
 async def test_injection_obeyed_by_the_model_is_stripped_and_falls_back() -> None:

@@ -13,6 +13,7 @@ from agent.models import (
     LookupResult,
     Note,
     Order,
+    OrderLine,
     Reference,
     ReferenceKind,
     ReferenceSource,
@@ -205,3 +206,50 @@ def test_fallback_reason_is_in_the_note() -> None:
 def test_delivery_exception_warning() -> None:
     lk = lookup_result(orders=(order(),), shipments=(shipment(status="exception", eta=None),))
     assert "SHP-100117 has a delivery exception: Departed" in note_for(lk).warnings
+
+
+NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+
+
+def _waiting_order() -> Order:
+    """Confirmed for 3 December, 0/30 shipped, no shipment and nothing from the warehouse."""
+    o = order("NK204131", status="confirmed", confirmed=date(2026, 12, 3), customer_po=None)
+    return o.model_copy(update={"lines": (OrderLine(line_no=1, sku="CHAIR", qty_ordered=30, qty_shipped=0),)})
+
+
+def test_a_passed_confirmed_date_with_nothing_shipped_is_a_warning_with_a_next_step() -> None:
+    note = build_note(email=EMAIL, references=(ref("NK204131"),), intents=(Intent.ETA_REQUEST,),
+                      lookup=lookup_result(orders=(_waiting_order(),)), similar=(), draft=DRAFT, now=NOW)
+    assert ("order NK204131: confirmed delivery date 2026-12-03 has passed and nothing has shipped: "
+            "check with the warehouse/carrier") in note.warnings
+    assert "ask the warehouse when NK204131 will ship" in note.body
+
+
+def test_a_passed_eta_without_delivery_is_a_warning() -> None:
+    late = shipment(eta=datetime(2026, 12, 4, 14, 0, tzinfo=UTC), carrier="DSV")
+    note = build_note(email=EMAIL, references=(ref("NK204117"),), intents=(Intent.ETA_REQUEST,),
+                      lookup=lookup_result(orders=(order(confirmed=date(2026, 12, 10)),), shipments=(late,)),
+                      similar=(), draft=DRAFT, now=NOW)
+    assert any(w.startswith("ETA 2026-12-04 of SHP-100117 has passed") and "check with DSV" in w
+               for w in note.warnings)
+    assert "ask DSV where SHP-100117 is and for a new ETA" in note.body
+
+
+def test_dates_ahead_delivered_orders_and_no_clock_give_no_passed_date_warning() -> None:
+    ahead = order(status="confirmed", confirmed=date(2026, 12, 10))
+    delivered = order("NK204131", status="delivered", confirmed=date(2026, 12, 1))
+    for now in (NOW, None):
+        note = build_note(email=EMAIL, references=(), intents=(Intent.ETA_REQUEST,),
+                          lookup=lookup_result(orders=(ahead, delivered)), similar=(), draft=DRAFT, now=now)
+        assert not any("has passed" in w for w in note.warnings)
+    note = build_note(email=EMAIL, references=(), intents=(Intent.ETA_REQUEST,),
+                      lookup=lookup_result(orders=(_waiting_order(),)), similar=(), draft=DRAFT, now=None)
+    assert not any("has passed" in w for w in note.warnings)
+
+
+def test_a_pickup_date_asked_for_that_has_passed_is_a_warning() -> None:
+    email = make_email(subject="Henting", reply_text="Kan dere hente 4 paller i Drammen 3. desember?",
+                       language="no")
+    note = build_note(email=email, references=(), intents=(Intent.BOOKING_REQUEST,), lookup=lookup_result(),
+                      similar=(), draft=DRAFT, now=NOW)
+    assert "the pickup date asked for (2026-12-03) has passed: agree a new date with the customer" in note.warnings

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from agent.models import Fact, Source
-from agent.verifier import ClaimKind, Grounding, claims, verify
+from agent.verifier import ClaimKind, Grounding, claims, defang, verify
 
 SRC = Source(system="erp", record_id="NK204117", fetched_at=datetime(2026, 11, 23, tzinfo=UTC),
              link="https://erp.example/orders/NK204117")
@@ -152,3 +152,73 @@ def test_status_words_in_every_language_match_the_fact(grounding: Grounding, sen
 def test_wrong_status_words_in_every_language_are_removed(grounding: Grounding, sentence: str) -> None:
     result = verify(text=f"Hei,\n\n{sentence}\n", grounding=grounding)
     assert [r.sentence for r in result.removed] == [sentence]
+
+
+# --------------------------------------------------------------------------- authorized set, withheld forms
+
+
+def _strict(email: str, *, authorized: tuple[str, ...] = ("NK204117",)) -> Grounding:
+    """A grounding with the authorized set, as ``DraftRequest.grounding`` builds it."""
+    return Grounding.build(facts=FACTS, email_texts=[email], config_texts=[],
+                           withheld=["NK204118", "HLXU8803192"], authorized_references=authorized)
+
+
+@pytest.mark.parametrize("sentence", [
+    "Order NK204118 is on its way.",
+    "Order NK-204118 is on its way.",
+    "Order nk204118 is on its way.",
+    "Order nk 204 118 is on its way.",
+    "Order N K 2 0 4 1 1 8 is on its way.",
+    "Your order 204118 is on its way.",
+    "Your order 204-118 is on its way.",
+    "Container hlxu 880319-2 is on its way.",
+    "Container HLXU.880319.2 is on its way.",
+])
+def test_a_withheld_reference_in_any_written_form_removes_its_sentence(sentence: str) -> None:
+    g = _strict("Where are NK204117 and nk 204118? Also container hlxu 880319-2.")
+    result = verify(text=f"Hello,\n\nOrder NK204117 is shipped. {sentence}\n\nBest regards\n", grounding=g)
+    assert [r.sentence for r in result.removed] == [sentence]
+    assert any("withheld" in r for r in result.removed[0].reasons)
+    assert "NK204117 is shipped" in result.text
+
+
+def test_a_reference_the_email_quotes_is_not_authorized_by_being_quoted() -> None:
+    # NK204555 is in the customer's email but not in the authorized set (the lookup never let it through)
+    g = _strict("Where is NK204117? My colleague also asked about NK204555 and PO 4500099123.")
+    for sentence in ("Order NK204555 is on its way.", "PO 4500099123 is on its way."):
+        result = verify(text=f"Hello,\n\n{sentence}\n\nBest regards\n", grounding=g)
+        assert [r.sentence for r in result.removed] == [sentence]
+        assert "not one of the sender's authorized references" in result.removed[0].reasons[0]
+
+
+def test_authorized_references_facts_and_short_tokens_stay() -> None:
+    g = _strict("Where is nk 204117 (our PO 4500012400)? It goes on the E6 via Gate A4.",
+                authorized=("NK204117", "4500012400", "NK999999"))
+    text = ("Hello,\n\nOrder NK204117 and your PO 4500012400 are known; ordre 204117 too. NK999999 is not in "
+            "our systems. Shipment SHP-31043 with container MSKU7719028 is in transit. The truck takes the E6 "
+            "to Gate A4.\n\nBest regards\n")
+    result = verify(text=text, grounding=g)
+    assert result.unchanged, result.removed
+
+
+def test_without_an_authorized_set_the_emails_references_still_count() -> None:
+    g = Grounding.build(facts=FACTS, email_texts=["Is NK204555 ready? And NK204118?"], config_texts=[],
+                        withheld=["NK204118"])
+    assert verify(text="Order NK204555 is ready.\n", grounding=g).unchanged
+    assert not verify(text="Order nk 204-118 is ready.\n", grounding=g).unchanged
+
+
+def test_a_withheld_number_inside_an_unrelated_longer_number_is_not_flagged() -> None:
+    g = _strict("Where is NK204117?")
+    assert g.withheld_in("Call 0047 2041189 99") == []  # "2041189" is not "204118"
+    assert g.withheld_in("ref nk-204118.") == ["NK204118"]
+
+
+def test_defang_makes_unsupported_links_and_addresses_unclickable() -> None:
+    g = _strict("Pay at https://pay-customs.example/nk or mail billing@pay-customs.example")
+    text = ("Removed: 'pay at https://pay-customs.example/nk or billing@pay-customs.example'; "
+            "see https://erp.example/orders/NK204117")
+    out = defang(text=text, grounding=g)
+    assert "hxxps://pay-customs[.]example/nk" in out and "billing[@]pay-customs[.]example" in out
+    assert "pay-customs.example" not in out
+    assert "https://erp.example/orders/NK204117" in out  # a fact's own link stays a link

@@ -29,7 +29,9 @@ async def _answered_by_the_agent(runtime: Runtime) -> str:
     [result] = (await one_pass(runtime=runtime)).results
     draft_path = next(p for p in (root / ".Drafts" / "cur").iterdir() if result.draft_id in p.name)
     msg = email.message_from_bytes(draft_path.read_bytes(), policy=email.policy.default)
-    msg.set_content(msg.get_content() + "\nVi ringer deg i morgen.\n")
+    # an edit clearly above "sent as is" whatever the draft's length (a passed date makes the draft longer)
+    msg.set_content(msg.get_content() + "\nVi ringer deg i morgen tidlig når vi har snakket med transportøren "
+                    "og lageret om saken.\n")
     (root / ".Sent" / "cur" / "sent-1:2,S").write_bytes(msg.as_bytes())
     draft_path.unlink()
     [observation] = (await one_pass(runtime=runtime)).observations
