@@ -109,10 +109,14 @@ def _missing(*, references: tuple[Reference, ...], lookup: LookupResult) -> list
     out = [f"{ref} not found in any system" for ref in lookup.not_found]
     if not references:
         out.append("no order, PO, container or shipment reference in the email; the draft asks for one")
+    tms_failed = {f.reference for f in lookup.failures if f.kind == "tms"}
     for o in lookup.orders:
         if not any(s.order_no == o.order_no for s in lookup.shipments) and o.status in ("shipped",
                                                                                          "partially_shipped"):
-            out.append(f"order {o.order_no} is shipped but no shipment was found in the TMS")
+            if o.order_no in tms_failed or None in tms_failed:  # the TMS did not answer: not a finding
+                out.append(f"order {o.order_no} is shipped; its shipment could not be checked (TMS unavailable)")
+            else:
+                out.append(f"order {o.order_no} is shipped but no shipment was found in the TMS")
     return out
 
 

@@ -155,6 +155,10 @@ def test_missing_section() -> None:
     assert "References:\n  none found" in note.body
     note = note_for(lookup_result(orders=(order(status="shipped"),)))
     assert "order NK204117 is shipped but no shipment was found in the TMS" in note.body
+    down = LookupFailure(system="dhl", kind="tms", reference="NK204117", error="no answer", category="timeout")
+    note = note_for(lookup_result(orders=(order(status="shipped"),), failures=(down,)))
+    assert "order NK204117 is shipped; its shipment could not be checked (TMS unavailable)" in note.body
+    assert "no shipment was found" not in note.body  # a TMS that did not answer found nothing either way
 
 
 def test_next_steps_follow_intents_and_similar_threads_are_labelled() -> None:
