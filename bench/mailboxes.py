@@ -55,16 +55,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fakes live i
 import aioimaplib
 import httpx
 import jwt
-import psycopg
 import respx
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pydantic import BaseModel, SecretStr
 
 from agent.pipeline import Outcome
 from api.webhooks import GmailHook, GraphHook, create_webhook_router
+from bench.scratch_db import create_database, drop_database
 from connectors.mail.gmail import GmailMailbox
 from connectors.mail.graph import GraphMailbox
 from connectors.mail.imap import ImapMailbox
@@ -115,28 +113,6 @@ def progress(message: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- databases
-
-
-def _with_dbname(url: str, dbname: str) -> str:
-    params = conninfo_to_dict(url)
-    params["dbname"] = dbname
-    return make_conninfo(**params)
-
-
-def _create_database(*, admin_url: str, name: str, template: str | None = None) -> str:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        if template:
-            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
-                                                                          sql.Identifier(template)))
-        else:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return _with_dbname(admin_url, name)
-
-
-def _drop_database(*, admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 # ---------------------------------------------------------------------------------------------- providers
@@ -264,13 +240,13 @@ async def imap_setup(*, runtime: Runtime, server: Dovecot) -> Setup:
 @contextlib.asynccontextmanager
 async def provider_runtime(*, admin_url: str, template: str, work: Path, name: str) -> AsyncIterator[Runtime]:
     db = f"shipdraft_bench_mail_{name}_{os.getpid()}"
-    url = _create_database(admin_url=admin_url, name=db, template=template)
+    url = create_database(admin_url=admin_url, name=db, template=template)
     settings = Settings(database_url=url, data_dir=work / name, poll_interval=0.05, discard_grace_seconds=0)
     try:
         async with open_runtime(settings=settings, database=Database(url=url, embedded=None)) as rt:
             yield rt
     finally:
-        _drop_database(admin_url=admin_url, name=db)
+        drop_database(admin_url=admin_url, name=db)
 
 
 async def measure(*, name: str, runtime: Runtime, setup: Setup, emails: int) -> ProviderFigures:
@@ -332,7 +308,7 @@ async def main_async(args: argparse.Namespace) -> list[ProviderFigures]:
         handle = pgserver.get_server(work / "pgdata", cleanup_mode="delete")
         admin_url = handle.get_uri()
         template = f"shipdraft_bench_mail_template_{os.getpid()}"
-        template_url = _create_database(admin_url=admin_url, name=template)
+        template_url = create_database(admin_url=admin_url, name=template)
         migrate(url=template_url)
         demo.load_business_data(url=template_url)
         for name in args.providers:
@@ -358,7 +334,7 @@ async def main_async(args: argparse.Namespace) -> list[ProviderFigures]:
                         figures.append(await measure(name=name, runtime=rt, setup=setup, emails=args.emails))
                     finally:
                         await setup.provider.aclose()
-        _drop_database(admin_url=admin_url, name=template)
+        drop_database(admin_url=admin_url, name=template)
         report(figures)
         return figures
     finally:

@@ -52,13 +52,14 @@ from typing import Any
 
 import psutil
 import psycopg
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.scratch_db (python bench/pipeline.py)
 
 from agent.drafting import Drafter, DraftRequest
 from agent.lookup import BusinessSystems
 from agent.models import Draft, Fulfillment, Order, ReferenceKind, Shipment
 from agent.pipeline import Outcome, ProcessResult
+from bench.scratch_db import create_database, drop_database
 from connectors.base import registered_connectors
 from shipdraft import demo
 from shipdraft.runner import ingest, one_pass, process_pending
@@ -355,28 +356,6 @@ def deliver(*, root: Path, emails: list[tuple[str, bytes]], suffix: str = "") ->
 
 
 # ---------------------------------------------------------------------------------------------- databases
-
-
-def _with_dbname(url: str, dbname: str) -> str:
-    params = conninfo_to_dict(url)
-    params["dbname"] = dbname
-    return make_conninfo(**params)
-
-
-def create_database(*, admin_url: str, name: str, template: str | None = None) -> str:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        if template:
-            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
-                                                                         sql.Identifier(template)))
-        else:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return _with_dbname(admin_url, name)
-
-
-def drop_database(*, admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def count(url: str, query: str) -> int:
