@@ -24,6 +24,10 @@ _PALLETS = re.compile(r"(?<![\w.,])(\d{1,3})\s*(?:x\s*)?(?:eur-?|euro-?|eu-?)?"
                       r"(?:pallets?|paller|pallar|palle|pall|paletten|palette|paletas|palettes?|palety|palet)\b",
                       re.IGNORECASE)
 _NEAR = 60  # characters between a pickup word and its date
+# "18 pallets per container" / "je Container" / "each": a count per unit, not the total of the booking
+_PER_UNIT = re.compile(r"\s*(?:\w+\s+){0,3}?(?:per|each|pro|je|pr\.?|hver|varje|chaque|por|ogni|na)\b", re.IGNORECASE)
+# "7–11 December", "7.-11.12.": the date found is the end of a span, not one pickup day
+_SPAN_BEFORE = re.compile(r"\d{1,2}\.?\s*(?:[-–—]|to|til|bis|till|à|a)\s*$", re.IGNORECASE)
 
 
 class BookingAsk(BaseModel):
@@ -37,8 +41,12 @@ class BookingAsk(BaseModel):
 
 
 def booking_ask(*, text: str) -> BookingAsk:
-    """The pickup date (the date nearest a pickup word, else the only date) and pallets of ``text``."""
-    dates = normalized_dates(text)
+    """The pickup date (the date nearest a pickup word, else the only date) and pallets of ``text``.
+
+    Only what can be repeated exactly: a date that ends a span ("7–11 December") and a pallet count per
+    container ("18 pallets per container") are left out rather than restated wrongly.
+    """
+    dates = [(s, e, c) for s, e, c in normalized_dates(text) if not _SPAN_BEFORE.search(text[max(0, s - 12):s])]
     chosen: str | None = None
     if dates:
         words = [m.start() for m in _PICKUP.finditer(text)]
@@ -49,7 +57,9 @@ def booking_ask(*, text: str) -> BookingAsk:
         elif len({c for _, _, c in dates}) == 1:
             chosen = dates[0][2]
     pallets = _PALLETS.search(text)
-    ask = BookingAsk(pallets=int(pallets.group(1)) if pallets and int(pallets.group(1)) > 0 else None)
+    if pallets and (int(pallets.group(1)) == 0 or _PER_UNIT.match(text, pallets.end())):
+        pallets = None  # a count per container or per day is not the size of the booking
+    ask = BookingAsk(pallets=int(pallets.group(1)) if pallets else None)
     if chosen is None:
         return ask
     if chosen.startswith("--"):

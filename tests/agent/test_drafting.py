@@ -346,6 +346,11 @@ async def test_a_date_of_today_or_later_is_still_ahead() -> None:
      date(2026, 12, 11), None, 3),
     ("Pickup request: 1 pallet.", None, None, 1),
     ("Delivery by 14.12.2026 and 15.12.2026, please quote.", None, None, None),  # two dates, no pickup word
+    # a span and a count per container are not restated as one day and the total
+    ("We'd like to book 2 x 40' HC containers, loading in week 50 (7–11 December). Cargo is approx. "
+     "18 pallets of knitwear per container.", None, None, None),
+    ("Abholung 7.-11.12.2026, 12 Paletten je LKW.", None, None, None),
+    ("Henting 9. desember, 12 paller totalt.", None, (12, 9), 12),
 ])
 def test_booking_ask_reads_the_pickup_date_and_pallets(text: str, pickup: date | None,
                                                        month_day: tuple[int, int] | None,
