@@ -12,6 +12,11 @@ if a client re-saved it under another name, by its header). A client that
 re-saved it without our header leaves only the threading: given the inbound
 Message-ID (``in_reply_to``), the newest message in ``.Drafts`` that replies
 to it and is not a note is the draft, edited (``compose.is_resaved_draft``).
+
+Those header lookups read each file's header block once: a Maildir message
+file never changes (only the flags after ``:2,`` in its name do), so the few
+headers they need are cached per file key; finding a draft in a folder of
+thousands costs a directory listing, not thousands of parses.
 """
 
 from __future__ import annotations
@@ -29,10 +34,22 @@ from typing import Any
 
 from agent.models import Draft, Email, Note
 from connectors.mail.base import MailConfigError, MailItem, SyncState
-from connectors.mail.compose import DRAFT_HEADER, NOTE_HEADER, draft_message, is_resaved_draft, note_message
+from connectors.mail.compose import (
+    DRAFT_HEADER,
+    NOTE_HEADER,
+    RECIPIENT_HEADERS,
+    draft_message,
+    is_resaved_draft,
+    note_message,
+)
 
 _OWN_PREFIX = "shipdraft-"
 _HEADERS = email.parser.BytesHeaderParser(policy=email.policy.compat32)
+_CACHED_HEADERS = (DRAFT_HEADER, NOTE_HEADER, "In-Reply-To", "References", *RECIPIENT_HEADERS)
+
+
+class _Headers(dict[str, str]):
+    """The few headers the lookups need, by their canonical names (``get`` like a ``Message``)."""
 
 
 class MaildirMailbox:
@@ -45,6 +62,7 @@ class MaildirMailbox:
         self.display_name = display_name or name
         self._seen_sent: set[str] = set()
         self._acked: set[str] = set()
+        self._headers: dict[tuple[Path, str], _Headers] = {}  # (folder, file key) -> cached headers
         for folder in (self.root, self.root / ".Drafts", self.root / ".Sent"):
             for sub in ("tmp", "new", "cur"):
                 (folder / sub).mkdir(parents=True, exist_ok=True)
@@ -95,7 +113,7 @@ class MaildirMailbox:
     def _find_draft(self, draft_id: str, in_reply_to: str | None) -> tuple[str, bool] | None:
         """(location, found by reply) of our draft."""
         drafts = self.root / ".Drafts"
-        location = self._find(drafts, f"{_OWN_PREFIX}draft-{draft_id}", DRAFT_HEADER, draft_id)
+        location = self._find(drafts, f"{_OWN_PREFIX}draft-{draft_id}", DRAFT_HEADER, draft_id, flags="D")
         if location is not None:
             return location, False
         if in_reply_to:
@@ -110,7 +128,7 @@ class MaildirMailbox:
         return self._deliver(self.root / ".Drafts", f"{_OWN_PREFIX}draft-{draft.draft_id}", "D", data)
 
     async def find_note(self, *, draft_id: str) -> str | None:
-        return self._find(self.root, f"{_OWN_PREFIX}note-{draft_id}", NOTE_HEADER, draft_id)
+        return self._find(self.root, f"{_OWN_PREFIX}note-{draft_id}", NOTE_HEADER, draft_id, flags="S")
 
     async def post_note(self, *, inbound: Email, note: Note) -> str:
         data = note_message(inbound=inbound, note=note, mailbox_address=self.address,
@@ -185,36 +203,57 @@ class MaildirMailbox:
             return iter(())
         return (folder / n for n in names)
 
-    def _find(self, folder: Path, name: str, header: str, value: str) -> str | None:
-        for sub in ("cur", "new"):
-            for path in self._files(folder / sub):
-                if _key(path.name) == name:
-                    return str(path.relative_to(self.root))
-        for sub in ("cur", "new"):  # re-saved by a client under another name
-            for path in self._files(folder / sub):
-                try:
-                    with path.open("rb") as fh:
-                        if _HEADERS.parse(fh).get(header, "").strip() == value:
-                            return str(path.relative_to(self.root))
-                except FileNotFoundError:
-                    continue
+    def _find(self, folder: Path, name: str, header: str, value: str, *, flags: str) -> str | None:
+        written = folder / "cur" / f"{name}:2,{flags}"
+        if written.exists():  # as we wrote it: no listing needed
+            return str(written.relative_to(self.root))
+        paths = [p for sub in ("cur", "new") for p in self._files(folder / sub)]
+        for path in paths:
+            if _key(path.name) == name:  # flags changed by a client
+                return str(path.relative_to(self.root))
+        self._prune(folder, present={_key(p.name) for p in paths})
+        for path in paths:  # re-saved by a client under another name
+            headers = self._headers_of(folder, path)
+            if headers is not None and headers.get(header, "").strip() == value:
+                return str(path.relative_to(self.root))
         return None
+
+    def _prune(self, folder: Path, *, present: set[str]) -> None:
+        """Forget cached headers of files gone from ``folder`` once they outnumber the files there."""
+        cached = [k for k in self._headers if k[0] == folder]
+        if len(cached) > 2 * len(present) + 1000:
+            for k in cached:
+                if k[1] not in present:
+                    del self._headers[k]
 
     def _find_reply(self, folder: Path, in_reply_to: str) -> str | None:
         """The newest message in ``folder`` that is our draft to ``in_reply_to`` re-saved by a client."""
         newest: tuple[float, str] | None = None
-        for sub in ("cur", "new"):
-            for path in self._files(folder / sub):
-                try:
-                    with path.open("rb") as fh:
-                        headers = _HEADERS.parse(fh)
-                    mtime = path.stat().st_mtime
-                except FileNotFoundError:
-                    continue
-                if is_resaved_draft(headers, inbound_message_id=in_reply_to) and (
-                        newest is None or mtime >= newest[0]):
-                    newest = (mtime, str(path.relative_to(self.root)))
+        for path in [p for sub in ("cur", "new") for p in self._files(folder / sub)]:
+            headers = self._headers_of(folder, path)
+            if headers is None or not is_resaved_draft(headers, inbound_message_id=in_reply_to):  # type: ignore[arg-type]
+                continue
+            try:
+                mtime = path.stat().st_mtime
+            except FileNotFoundError:
+                continue
+            if newest is None or mtime >= newest[0]:
+                newest = (mtime, str(path.relative_to(self.root)))
         return newest[1] if newest else None
+
+    def _headers_of(self, folder: Path, path: Path) -> _Headers | None:
+        """The cached lookup headers of one message file; None when it vanished meanwhile."""
+        key = (folder, _key(path.name))
+        cached = self._headers.get(key)
+        if cached is None:
+            try:
+                with path.open("rb") as fh:
+                    parsed = _HEADERS.parse(fh)
+            except FileNotFoundError:
+                return None
+            cached = _Headers({h: str(parsed[h]) for h in _CACHED_HEADERS if parsed[h] is not None})
+            self._headers[key] = cached
+        return cached
 
     def _deliver(self, folder: Path, name: str, flags: str, data: bytes) -> str:
         tmp = folder / "tmp" / f"{name}.{time.time_ns()}.{socket.gethostname()}"

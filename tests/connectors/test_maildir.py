@@ -67,3 +67,27 @@ def test_path_is_required(tmp_path: Path) -> None:
     relative = MaildirMailbox.from_config(name="ops", config={"path": "m/ops"}, address="a@b", display_name="",
                                           base_dir=tmp_path)
     assert relative.root == tmp_path / "m" / "ops"
+
+
+async def test_looking_a_draft_up_reads_each_file_once(box: MaildirMailbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    import connectors.mail.maildir as maildir
+
+    inbound = parse_email(raw=make_email())
+    for i in range(40):
+        await box.post_draft(inbound=inbound, draft=_draft(f"d-{i}"))
+    (box.root / ".Drafts" / "cur" / "resaved:2,DS").write_bytes(  # a client re-saved d-x under its own name
+        make_email(extra={"X-Shipdraft-Draft-Id": "d-x"}))
+    parses: list[str] = []
+    real = maildir._HEADERS.parse
+
+    def counting(fh, *args, **kwargs):  # type: ignore[no-untyped-def]
+        parses.append(fh.name)
+        return real(fh, *args, **kwargs)
+
+    monkeypatch.setattr(maildir._HEADERS, "parse", counting)
+    assert await box.find_draft(draft_id="d-7") == ".Drafts/cur/shipdraft-draft-d-7:2,D"  # by name: no parse
+    assert parses == []
+    assert await box.find_draft(draft_id="d-x") == ".Drafts/cur/resaved:2,DS"  # by header: each file read once
+    assert await box.find_draft(draft_id="missing") is None
+    assert await box.find_draft(draft_id="d-x") == ".Drafts/cur/resaved:2,DS"
+    assert len(parses) == len(set(parses)) == 41
