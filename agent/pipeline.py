@@ -167,12 +167,14 @@ async def process_message(
     try:
         result = await analyze(email=email, draft_id=draft_id, deps=deps)
         await store.save_analysis(message_pk=message_pk, result=result)
-        # a retry may find the draft re-saved by the agent's client without its id; a first attempt
-        # posted nothing yet, so it never takes a draft the agent started on its own for ours
-        existing = await mailbox.find_draft(draft_id=draft_id,
-                                            in_reply_to=email.message_id if stored.attempts > 1 else None)
+        # Only a retry can find something already posted: the claim counts attempts, and a first attempt
+        # has posted nothing yet, so it asks the mailbox nothing (and never takes a draft the agent
+        # started on its own for ours). A retry finds the draft by its id, or re-saved by the agent's
+        # client without it, and the note by its id.
+        retry = stored.attempts > 1
+        existing = await mailbox.find_draft(draft_id=draft_id, in_reply_to=email.message_id) if retry else None
         location = existing or await mailbox.post_draft(inbound=email, draft=result.draft)
-        note_location = await mailbox.find_note(draft_id=draft_id) or await mailbox.post_note(
+        note_location = (await mailbox.find_note(draft_id=draft_id) if retry else None) or await mailbox.post_note(
             inbound=email, note=result.note)
         await store.mark_drafted(message_pk=message_pk, draft_id=draft_id, draft_location=location,
                                  note_location=note_location)

@@ -31,7 +31,7 @@ class StoredMessage(BaseModel):
     mailbox: str
     provider_key: str
     raw: bytes
-    attempts: int
+    attempts: int  # claims so far, this one included: 1 means nothing was posted for it before
 
 
 class OlderDraft(BaseModel):

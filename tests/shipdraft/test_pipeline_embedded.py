@@ -123,6 +123,31 @@ async def test_crash_after_posting_reuses_the_posted_draft(runtime: Runtime, dat
     assert _count(database_url, "SELECT count(*) FROM drafts WHERE status = 'posted'") == 1
 
 
+async def test_a_first_attempt_posts_without_searching_the_mailbox(runtime: Runtime) -> None:
+    _deliver(runtime, "m1", make_email())
+    await ingest(runtime=runtime)
+    [pk] = await runtime.messages.pending_ids(mailbox="ops", max_attempts=5)
+    asked: list[str] = []
+
+    class Watched:
+        def __getattr__(self, name: str) -> object:
+            return getattr(runtime.provider, name)
+
+        async def find_draft(self, **kwargs: object) -> str | None:
+            asked.append("find_draft")
+            return await runtime.provider.find_draft(**kwargs)  # type: ignore[arg-type]
+
+        async def find_note(self, **kwargs: object) -> str | None:
+            asked.append("find_note")
+            return await runtime.provider.find_note(**kwargs)  # type: ignore[arg-type]
+
+    result = await process_message(message_pk=pk, store=runtime.messages, mailbox=Watched(),  # type: ignore[arg-type]
+                                   deps=runtime.deps)
+    assert result.outcome == Outcome.DRAFTED and not result.reused_draft
+    assert asked == []  # nothing can have been posted before the first claim: no search per new message
+    assert len(_drafts(runtime)) == 1 and len(_notes(runtime)) == 1
+
+
 async def test_worker_that_died_mid_message_is_taken_over_after_its_lease(runtime: Runtime,
                                                                          database_url: str) -> None:
     _deliver(runtime, "m1", make_email())
