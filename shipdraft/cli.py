@@ -108,13 +108,13 @@ async def _run(*, settings: Settings, once: bool) -> int:
             demo.load_business_data(url=database.url)
             root = Path(getattr(runtime.provider, "root", settings.data_dir))
             delivered = demo.seed_maildir(root=root)
-            await demo.index_history(mailbox=runtime.config.name, threads=runtime.threads)
             print(f"shipdraft: demo mailbox {runtime.config.address} at {root}"
-                  + (f" ({delivered} demo emails delivered)" if delivered else ""))
+                  + (f" ({delivered} demo emails delivered)" if delivered else ""), flush=True)
+            await demo.index_history(mailbox=runtime.config.name, threads=runtime.threads)
         embedder = runtime.threads.embedder
         print(f"shipdraft: database: {where}; drafter: {runtime.config.drafter}; "
               f"similar threads: {embedder.name if embedder else 'full-text search only'}; "
-              f"executor: {settings.executor.value}")
+              f"executor: {settings.executor.value}", flush=True)
 
         def on_result(result: object) -> None:
             print(format_result(result), flush=True)  # type: ignore[arg-type]
