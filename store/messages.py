@@ -14,9 +14,10 @@ from psycopg import AsyncCursor
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from agent.models import AnalysisResult
+from agent.models import Acceptance, AcceptanceOutcome, AnalysisResult
 from agent.ports import OlderDraft, StoredMessage
 from store import audit
+from store.drafts import DraftRepository
 
 _CLAIMABLE = (
     "(m.state = 'received' OR (m.state = 'failed' AND m.attempts < %(max_attempts)s)"
@@ -27,6 +28,7 @@ _CLAIMABLE = (
 class MessageRepository:
     def __init__(self, *, pool: AsyncConnectionPool) -> None:
         self._pool = pool
+        self._drafts = DraftRepository(pool=pool)  # outcomes are recorded in one place
 
     # ------------------------------------------------------------------ ingest
 
@@ -152,16 +154,8 @@ class MessageRepository:
                     for r in await cur.fetchall()]
 
     async def mark_superseded(self, *, draft_id: str) -> None:
-        async with self._pool.connection() as conn, conn.cursor() as cur:
-            await cur.execute("UPDATE drafts SET status = 'superseded' WHERE draft_id = %s AND status = 'posted' "
-                              "RETURNING mailbox_id, message_id", (draft_id,))
-            row = await cur.fetchone()
-            if row is None:
-                return
-            await cur.execute("INSERT INTO acceptance_events (draft_id, outcome) VALUES (%s, 'superseded') "
-                              "ON CONFLICT (draft_id) DO NOTHING", (draft_id,))
-            await audit.record(cur, action="draft_superseded", mailbox_id=row["mailbox_id"],
-                               message_id=row["message_id"], detail={"draft_id": draft_id})
+        await self._drafts.record_outcome(draft_id=draft_id, sent_provider_key=None, sent_at=None,
+                                          acceptance=Acceptance(outcome=AcceptanceOutcome.SUPERSEDED))
 
     async def quarantine(self, *, message_pk: int, reason: str) -> None:
         await self._finish(message_pk, "quarantined", reason)

@@ -55,7 +55,7 @@ async def test_untouched_older_draft_is_replaced(runtime: Runtime, database_url:
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT outcome FROM acceptance_events WHERE draft_id = %s", (old,)).fetchone() == (
             "superseded",)
-        assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'draft_superseded'").fetchone() == (1,)
+        assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'acceptance_superseded'").fetchone() == (1,)
 
 
 async def test_edited_older_draft_is_kept(runtime: Runtime, database_url: str) -> None:
