@@ -14,12 +14,22 @@ import pytest
 
 from agent.drafting import TEMPLATE_LANGUAGES, DraftRequest, TemplateDrafter, format_date
 from agent.lookup import facts_from_records
-from agent.models import Fulfillment, Intent, LookupFailure, LookupResult, OrderLine, Withheld
+from agent.models import Draft, Fulfillment, Intent, LookupFailure, LookupResult, OrderLine, Withheld
 from agent.profile import StyleGuide
 from tests.agent.builders import make_email, order, ref, shipment, source
 
 pytestmark = pytest.mark.anyio
 GOLDEN = Path(__file__).parent / "golden"
+
+
+async def golden_draft(*, request: DraftRequest, golden: str) -> Draft:
+    """The template draft for ``request``, whose body must equal ``GOLDEN/golden`` (rewritten on request)."""
+    draft = await TemplateDrafter().draft(request=request)
+    path = GOLDEN / golden
+    if os.environ.get("SHIPDRAFT_UPDATE_GOLDEN") == "1":
+        path.write_text(draft.body, encoding="utf-8")
+    assert draft.body == path.read_text(encoding="utf-8")
+    return draft
 
 
 def rich_request(lang: str) -> DraftRequest:
@@ -45,11 +55,7 @@ def rich_request(lang: str) -> DraftRequest:
 
 @pytest.mark.parametrize("lang", TEMPLATE_LANGUAGES)
 async def test_template_reply_matches_golden(lang: str) -> None:
-    draft = await TemplateDrafter().draft(request=rich_request(lang))
-    path = GOLDEN / f"reply.{lang}.txt"
-    if os.environ.get("SHIPDRAFT_UPDATE_GOLDEN") == "1":
-        path.write_text(draft.body, encoding="utf-8")
-    assert draft.body == path.read_text(encoding="utf-8")
+    draft = await golden_draft(request=rich_request(lang), golden=f"reply.{lang}.txt")
     assert draft.notes == ()  # the verifier found nothing to remove
     assert "NK204118" not in draft.body
     assert [s.kind for s in draft.suggestions][:2] == ["greeting", "thanks"]
@@ -69,11 +75,7 @@ def sparse_request(lang: str) -> DraftRequest:
 
 @pytest.mark.parametrize("lang", TEMPLATE_LANGUAGES)
 async def test_sparse_template_reply_matches_golden(lang: str) -> None:
-    draft = await TemplateDrafter().draft(request=sparse_request(lang))
-    path = GOLDEN / f"sparse.{lang}.txt"
-    if os.environ.get("SHIPDRAFT_UPDATE_GOLDEN") == "1":
-        path.write_text(draft.body, encoding="utf-8")
-    assert draft.body == path.read_text(encoding="utf-8")
+    draft = await golden_draft(request=sparse_request(lang), golden=f"sparse.{lang}.txt")
     assert draft.notes == ()
     assert [s.kind for s in draft.suggestions] == ["greeting", "thanks", "complaint", "delivery_change",
                                                    "cancellation", "booking", "request_reference", "closing"]
@@ -100,11 +102,7 @@ def stale_request(lang: str, *, now: datetime | None = NOW) -> DraftRequest:
 
 @pytest.mark.parametrize("lang", TEMPLATE_LANGUAGES)
 async def test_passed_dates_are_never_written_as_ahead(lang: str) -> None:
-    draft = await TemplateDrafter().draft(request=stale_request(lang))
-    path = GOLDEN / f"stale.{lang}.txt"
-    if os.environ.get("SHIPDRAFT_UPDATE_GOLDEN") == "1":
-        path.write_text(draft.body, encoding="utf-8")
-    assert draft.body == path.read_text(encoding="utf-8")
+    draft = await golden_draft(request=stale_request(lang), golden=f"stale.{lang}.txt")
     assert draft.notes == ()  # the verifier accepts every sentence
     confirmed = format_date(date(2026, 12, 3), lang)
     order_text = next(s.text for s in draft.suggestions if s.kind == "order_status" and "NK204131" in s.text)
@@ -138,11 +136,7 @@ def booking_request(lang: str) -> DraftRequest:
 
 @pytest.mark.parametrize("lang", TEMPLATE_LANGUAGES)
 async def test_booking_reply_repeats_what_was_asked(lang: str) -> None:
-    draft = await TemplateDrafter().draft(request=booking_request(lang))
-    path = GOLDEN / f"booking.{lang}.txt"
-    if os.environ.get("SHIPDRAFT_UPDATE_GOLDEN") == "1":
-        path.write_text(draft.body, encoding="utf-8")
-    assert draft.body == path.read_text(encoding="utf-8")
+    draft = await golden_draft(request=booking_request(lang), golden=f"booking.{lang}.txt")
     assert draft.notes == ()  # the pickup date and the pallets are the customer's own: the verifier accepts them
     booking = next(s.text for s in draft.suggestions if s.kind == "booking")
     day = {"en": "11 December", "no": "3. desember", "sv": "7 december", "da": "4. december", "de": "9. Dezember"}
