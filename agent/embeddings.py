@@ -37,6 +37,7 @@ from typing import Any, Protocol, runtime_checkable
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from agent.coalesce import Coalescer
 from agent.errors import AgentError
 
 log = logging.getLogger(__name__)
@@ -171,6 +172,8 @@ class LocalEmbedder:
         self._cache_dir = cache_dir
         self._model: Any = None
         self._loading = asyncio.Lock()
+        # concurrent embed calls (one retrieval query per email in flight) share forward passes
+        self._batches: Coalescer[list[float]] = Coalescer(fn=self.encode, max_batch=max(64, batch_size))
 
     def load(self) -> Any:
         """Load the model now (blocking); later calls return the loaded model."""
@@ -223,7 +226,7 @@ class LocalEmbedder:
         if self._model is None:
             async with self._loading:
                 await asyncio.to_thread(self.load)
-        return await asyncio.to_thread(self.encode, list(texts))
+        return await self._batches.run(texts=texts)
 
     async def aclose(self) -> None:
         return None

@@ -23,11 +23,13 @@ the internal note.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -212,43 +214,15 @@ class Grounding:
     def _absorb(self, text: str, *, trusted: bool = True) -> None:
         if trusted:  # only trusted text may support URLs, email addresses and phone numbers
             self.texts.append(text.lower())
-        for claim_kind, raw, _, _, value in _scan(text):
-            if claim_kind == ClaimKind.DATE and isinstance(value, date):
-                self.dates.add(value)
-                self.month_days.add((value.month, value.day))
-            elif claim_kind == ClaimKind.DATE and isinstance(value, tuple):
-                self.month_days.add(value)
-            elif claim_kind == ClaimKind.TIME:
-                self.times.add(str(value))
-            elif claim_kind == ClaimKind.REFERENCE:
-                self.references.add(_norm_ref(raw))
-                if trusted:
-                    self.trusted_references.add(_norm_ref(raw))
-            elif claim_kind == ClaimKind.NUMBER:
-                self.numbers.add(str(value))
-                if trusted:
-                    self.trusted_numbers.add(str(value))
-        for m in _ISO_DATE.finditer(text):  # datetimes in fact values carry times too
-            if len(m.group(0)) > 10:
-                try:
-                    moment = datetime.fromisoformat(m.group(0))
-                except ValueError:
-                    continue
-                self.times.add(f"{moment.hour:02d}:{moment.minute:02d}")
-        for token in re.findall(r"[A-Za-z0-9-]{4,}", text):
-            if any(c.isdigit() for c in token):
-                self.references.add(_norm_ref(token))
-                tail = re.search(r"\d{4,}$", token)  # "NK204117" may be written "ordre 204117"
-                if tail:
-                    self.references.add(tail.group(0))
-                if trusted:
-                    self.trusted_references.add(_norm_ref(token))
-                    if tail:
-                        self.trusted_references.add(tail.group(0))
-        for token in _NUMBER.findall(text):
-            self.numbers.add(_norm_number(token))
-            if trusted:
-                self.trusted_numbers.add(_norm_number(token))
+        found = _support_of(text)
+        self.dates |= found.dates
+        self.month_days |= found.month_days
+        self.times |= found.times
+        self.references |= found.references
+        self.numbers |= found.numbers
+        if trusted:
+            self.trusted_references |= found.references
+            self.trusted_numbers |= found.numbers
 
     def withheld_in(self, text: str) -> list[str]:
         """The withheld references ``text`` names in any written form (spaces, dashes, dots, lower case).
@@ -319,6 +293,67 @@ class Grounding:
 
 
 # --------------------------------------------------------------------------- scanning
+
+
+class _Support(NamedTuple):
+    """What one text can support: the dates, times, references and numbers it states."""
+
+    dates: frozenset[date]
+    month_days: frozenset[tuple[int, int]]
+    times: frozenset[str]
+    references: frozenset[str]
+    numbers: frozenset[str]
+
+
+def _support_of(text: str) -> _Support:
+    """Short texts (fact values and subjects, which repeat across emails) are scanned once per process."""
+    return _support_cached(text) if len(text) <= _CACHED_TEXT_CHARS else _support(text)
+
+
+_CACHED_TEXT_CHARS = 512
+
+
+def _support(text: str) -> _Support:
+    dates: set[date] = set()
+    month_days: set[tuple[int, int]] = set()
+    times: set[str] = set()
+    references: set[str] = set()
+    numbers: set[str] = set()
+    for claim_kind, raw, _, _, value in _scan(text):
+        if claim_kind == ClaimKind.DATE and isinstance(value, date):
+            dates.add(value)
+            month_days.add((value.month, value.day))
+        elif claim_kind == ClaimKind.DATE and isinstance(value, tuple):
+            month_days.add(value)
+        elif claim_kind == ClaimKind.TIME:
+            times.add(str(value))
+        elif claim_kind == ClaimKind.REFERENCE:
+            references.add(_norm_ref(raw))
+        elif claim_kind == ClaimKind.NUMBER:
+            numbers.add(str(value))
+    for m in _ISO_DATE.finditer(text):  # datetimes in fact values carry times too
+        if len(m.group(0)) > 10:
+            try:
+                moment = datetime.fromisoformat(m.group(0))
+            except ValueError:
+                continue
+            times.add(f"{moment.hour:02d}:{moment.minute:02d}")
+    for token in _TOKEN.findall(text):
+        if any(c.isdigit() for c in token):
+            references.add(_norm_ref(token))
+            tail = _DIGIT_TAIL.search(token)  # "NK204117" may be written "ordre 204117"
+            if tail:
+                references.add(tail.group(0))
+    for token in _NUMBER.findall(text):
+        numbers.add(_norm_number(token))
+    return _Support(frozenset(dates), frozenset(month_days), frozenset(times), frozenset(references),
+                    frozenset(numbers))
+
+
+_support_cached = functools.lru_cache(maxsize=8192)(_support)
+_TOKEN = re.compile(r"[A-Za-z0-9-]{4,}")
+_DIGIT_TAIL = re.compile(r"\d{4,}$")
+
 
 
 def _scan(text: str) -> Iterator[tuple[ClaimKind, str, int, int, object]]:

@@ -10,18 +10,72 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg import AsyncCursor
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from agent.models import Acceptance, AcceptanceOutcome, AnalysisResult
 from agent.ports import OlderDraft, StoredMessage
-from store import audit
 from store.drafts import DraftRepository
 
 _CLAIMABLE = (
     "(m.state = 'received' OR (m.state = 'failed' AND m.attempts < %(max_attempts)s)"
     " OR (m.state = 'processing' AND m.lease_until < now()))"
+)
+
+
+# The hot path writes each step in one statement: data-modifying CTEs put the state change and its audit row
+# (and, for the analysis, the thread, references, facts and draft) in one round trip and one transaction.
+_INSERT_INBOUND = (
+    "WITH ins AS (INSERT INTO messages (mailbox_id, provider_key, message_id, raw, size) "
+    "SELECT id, %(key)s, %(message_id)s, %(raw)s, %(size)s FROM mailboxes WHERE name = %(mailbox)s "
+    "ON CONFLICT DO NOTHING RETURNING id, mailbox_id), "
+    "audit AS (INSERT INTO audit_log (mailbox_id, message_id, action, detail) "
+    "SELECT mailbox_id, id, 'message_received', %(detail)s FROM ins) "
+    "SELECT id FROM ins"
+)
+_SAVE_ANALYSIS = (
+    "WITH msg AS (SELECT mailbox_id FROM messages WHERE id = %(pk)s), "
+    "thread AS (INSERT INTO threads (mailbox_id, subject, root_message_id) "
+    "SELECT mailbox_id, %(subject)s, %(root)s FROM msg "
+    "ON CONFLICT (mailbox_id, root_message_id) DO UPDATE SET subject = threads.subject RETURNING id), "
+    "upd AS (UPDATE messages SET thread_id = (SELECT id FROM thread), from_address = %(from_address)s, "
+    "subject = %(subject)s, in_reply_to = %(in_reply_to)s, reply_text = %(reply_text)s, "
+    "quoted_text = %(quoted_text)s, language = %(language)s, intents = %(intents)s WHERE id = %(pk)s), "
+    "refs AS (INSERT INTO message_references (message_id, kind, value, raw, source, validity) "
+    "SELECT %(pk)s, r.kind, r.value, r.raw, r.source, r.validity FROM jsonb_to_recordset(%(references)s) "
+    "AS r(kind text, value text, raw text, source text, validity text) ON CONFLICT DO NOTHING), "
+    "fact_rows AS (INSERT INTO facts (message_id, fact_key, subject, name, value, source_system, record_id, link, "
+    "fetched_at) SELECT %(pk)s, f.fact_key, f.subject, f.name, f.value, f.source_system, f.record_id, f.link, "
+    "f.fetched_at FROM jsonb_to_recordset(%(facts)s) AS f(fact_key text, subject text, name text, value text, "
+    "source_system text, record_id text, link text, fetched_at timestamptz)), "
+    "draft AS (INSERT INTO drafts (draft_id, message_id, mailbox_id, subject, body, note, language, drafter, "
+    "template_version, suggestions, model, confidence, prompt_tokens, completion_tokens, latency_ms, "
+    "fallback_reason) SELECT %(draft_id)s, %(pk)s, mailbox_id, %(draft_subject)s, %(body)s, %(note)s, "
+    "%(draft_language)s, %(drafter)s, %(template_version)s, %(suggestions)s, %(model)s, %(confidence)s, "
+    "%(prompt_tokens)s, %(completion_tokens)s, %(latency_ms)s, %(fallback_reason)s FROM msg "
+    "ON CONFLICT (draft_id) DO UPDATE SET subject = EXCLUDED.subject, body = EXCLUDED.body, "
+    "note = EXCLUDED.note, language = EXCLUDED.language, drafter = EXCLUDED.drafter, "
+    "template_version = EXCLUDED.template_version, suggestions = EXCLUDED.suggestions, "
+    "model = EXCLUDED.model, confidence = EXCLUDED.confidence, prompt_tokens = EXCLUDED.prompt_tokens, "
+    "completion_tokens = EXCLUDED.completion_tokens, latency_ms = EXCLUDED.latency_ms, "
+    "fallback_reason = EXCLUDED.fallback_reason WHERE drafts.status = 'pending') "
+    "INSERT INTO audit_log (mailbox_id, message_id, action, detail) "
+    "SELECT mailbox_id, %(pk)s, 'analyzed', %(detail)s FROM msg"
+)
+_MARK_DRAFTED = (
+    "WITH posted AS (UPDATE drafts SET status = 'posted', location = %(location)s, "
+    "note_location = %(note_location)s, posted_at = coalesce(posted_at, now()) "
+    "WHERE draft_id = %(draft_id)s AND status = 'pending'), "
+    "msg AS (UPDATE messages SET state = 'drafted', error = NULL, lease_until = NULL, processed_at = now() "
+    "WHERE id = %(pk)s RETURNING mailbox_id) "
+    "INSERT INTO audit_log (mailbox_id, message_id, action, detail) "
+    "SELECT mailbox_id, %(pk)s, 'draft_posted', %(detail)s FROM msg"
+)
+_FINISH = (
+    "WITH msg AS (UPDATE messages SET state = %(state)s, error = %(error)s, lease_until = NULL, "
+    "processed_at = now() WHERE id = %(pk)s RETURNING mailbox_id) "
+    "INSERT INTO audit_log (mailbox_id, message_id, action, detail) "
+    "SELECT mailbox_id, %(pk)s, %(action)s, %(detail)s FROM msg"
 )
 
 
@@ -35,18 +89,11 @@ class MessageRepository:
     async def insert_inbound(self, *, mailbox: str, provider_key: str, message_id: str, raw: bytes) -> int | None:
         """Store a new inbound message; None if this mailbox already has it (by key or Message-ID)."""
         async with self._pool.connection() as conn, conn.cursor() as cur:
-            await cur.execute(
-                "INSERT INTO messages (mailbox_id, provider_key, message_id, raw, size) "
-                "SELECT id, %s, %s, %s, %s FROM mailboxes WHERE name = %s "
-                "ON CONFLICT DO NOTHING RETURNING id, mailbox_id",
-                (provider_key, message_id, raw, len(raw), mailbox),
-            )
+            await cur.execute(_INSERT_INBOUND, {"key": provider_key, "message_id": message_id, "raw": raw,
+                                                "size": len(raw), "mailbox": mailbox,
+                                                "detail": Jsonb({"provider_key": provider_key})})
             row = await cur.fetchone()
-            if row is None:
-                return None
-            await audit.record(cur, action="message_received", mailbox_id=row["mailbox_id"],
-                               message_id=row["id"], detail={"provider_key": provider_key})
-            return int(row["id"])
+            return None if row is None else int(row["id"])
 
     async def known_keys(self, *, mailbox: str) -> set[str]:
         async with self._pool.connection() as conn, conn.cursor() as cur:
@@ -83,63 +130,43 @@ class MessageRepository:
                              raw=bytes(row["raw"]), attempts=row["attempts"])
 
     async def save_analysis(self, *, message_pk: int, result: AnalysisResult) -> None:
+        """One round trip: a retry's earlier rows are deleted, then one statement writes everything else."""
         email, draft = result.email, result.draft
-        async with self._pool.connection() as conn, conn.cursor() as cur:
-            mailbox_id = await self._mailbox_id(cur, message_pk)
-            thread_id = await self._thread(cur, mailbox_id=mailbox_id, result=result)
-            await cur.execute(
-                "UPDATE messages SET thread_id = %s, from_address = %s, subject = %s, in_reply_to = %s, "
-                "reply_text = %s, quoted_text = %s, language = %s, intents = %s WHERE id = %s",
-                (thread_id, email.from_address, email.subject, email.in_reply_to, email.reply_text,
-                 email.quoted_text, email.language, [i.value for i in result.intents], message_pk),
-            )
-            await cur.execute("DELETE FROM message_references WHERE message_id = %s", (message_pk,))
-            await cur.executemany(
-                "INSERT INTO message_references (message_id, kind, value, raw, source, validity) "
-                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                [(message_pk, r.kind.value, r.value, r.raw, r.source.value, r.validity.value)
-                 for r in result.references],
-            )
-            await cur.execute("DELETE FROM facts WHERE message_id = %s", (message_pk,))
-            await cur.executemany(
-                "INSERT INTO facts (message_id, fact_key, subject, name, value, source_system, record_id, "
-                "link, fetched_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [(message_pk, f.id, f.subject, f.name, f.value, f.source.system, f.source.record_id,
-                  f.source.link, f.source.fetched_at) for f in result.lookup.facts],
-            )
-            await cur.execute(
-                "INSERT INTO drafts (draft_id, message_id, mailbox_id, subject, body, note, language, drafter, "
-                "template_version, suggestions, model, confidence, prompt_tokens, completion_tokens, latency_ms, "
-                "fallback_reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT (draft_id) DO UPDATE SET subject = EXCLUDED.subject, body = EXCLUDED.body, "
-                "note = EXCLUDED.note, language = EXCLUDED.language, drafter = EXCLUDED.drafter, "
-                "template_version = EXCLUDED.template_version, suggestions = EXCLUDED.suggestions, "
-                "model = EXCLUDED.model, confidence = EXCLUDED.confidence, prompt_tokens = EXCLUDED.prompt_tokens, "
-                "completion_tokens = EXCLUDED.completion_tokens, latency_ms = EXCLUDED.latency_ms, "
-                "fallback_reason = EXCLUDED.fallback_reason WHERE drafts.status = 'pending'",
-                (draft.draft_id, message_pk, mailbox_id, draft.subject, draft.body, result.note.body,
-                 draft.language, draft.drafter, draft.template_version,
-                 Jsonb([s.model_dump() for s in draft.suggestions]), draft.model, draft.confidence,
-                 draft.prompt_tokens, draft.completion_tokens, draft.latency_ms, draft.fallback_reason),
-            )
-            await audit.record(cur, action="analyzed", mailbox_id=mailbox_id, message_id=message_pk, detail={
+        root = (email.references[0] if email.references else None) or email.in_reply_to or email.message_id
+        references = [{"kind": r.kind.value, "value": r.value, "raw": r.raw, "source": r.source.value,
+                       "validity": r.validity.value} for r in result.references]
+        facts = [{"fact_key": f.id, "subject": f.subject, "name": f.name, "value": f.value,
+                  "source_system": f.source.system, "record_id": f.source.record_id, "link": f.source.link,
+                  "fetched_at": f.source.fetched_at.isoformat()} for f in result.lookup.facts]
+        params = {
+            "pk": message_pk, "root": root, "from_address": email.from_address, "subject": email.subject,
+            "in_reply_to": email.in_reply_to, "reply_text": email.reply_text, "quoted_text": email.quoted_text,
+            "language": email.language, "intents": [i.value for i in result.intents],
+            "references": Jsonb(references), "facts": Jsonb(facts),
+            "draft_id": draft.draft_id, "draft_subject": draft.subject, "body": draft.body, "note": result.note.body,
+            "draft_language": draft.language, "drafter": draft.drafter, "template_version": draft.template_version,
+            "suggestions": Jsonb([s.model_dump() for s in draft.suggestions]), "model": draft.model,
+            "confidence": draft.confidence, "prompt_tokens": draft.prompt_tokens,
+            "completion_tokens": draft.completion_tokens, "latency_ms": draft.latency_ms,
+            "fallback_reason": draft.fallback_reason,
+            "detail": Jsonb({
                 "references": [f"{r.kind.value}:{r.value}" for r in result.references],
                 "facts": len(result.lookup.facts), "withheld": [w.reference for w in result.lookup.withheld],
                 "failures": [f.system for f in result.lookup.failures], "drafter": draft.drafter,
                 "template_version": draft.template_version,
-            })
+            }),
+        }
+        async with self._pool.connection() as conn, conn.pipeline(), conn.cursor() as cur:
+            await cur.execute("DELETE FROM message_references WHERE message_id = %s", (message_pk,))
+            await cur.execute("DELETE FROM facts WHERE message_id = %s", (message_pk,))
+            await cur.execute(_SAVE_ANALYSIS, params)
 
     async def mark_drafted(self, *, message_pk: int, draft_id: str, draft_location: str, note_location: str) -> None:
         async with self._pool.connection() as conn, conn.cursor() as cur:
-            await cur.execute(
-                "UPDATE drafts SET status = 'posted', location = %s, note_location = %s, "
-                "posted_at = coalesce(posted_at, now()) WHERE draft_id = %s AND status = 'pending'",
-                (draft_location, note_location, draft_id),
-            )
-            await self._set_state(cur, message_pk, "drafted", None)
-            await audit.record(cur, action="draft_posted", mailbox_id=await self._mailbox_id(cur, message_pk),
-                               message_id=message_pk,
-                               detail={"draft_id": draft_id, "location": draft_location, "note": note_location})
+            await cur.execute(_MARK_DRAFTED, {
+                "pk": message_pk, "draft_id": draft_id, "location": draft_location, "note_location": note_location,
+                "detail": Jsonb({"draft_id": draft_id, "location": draft_location, "note": note_location}),
+            })
 
     async def older_drafts(self, *, message_pk: int) -> list[OlderDraft]:
         async with self._pool.connection() as conn, conn.cursor() as cur:
@@ -221,33 +248,5 @@ class MessageRepository:
 
     async def _finish(self, message_pk: int, state: str, reason: str) -> None:
         async with self._pool.connection() as conn, conn.cursor() as cur:
-            await self._set_state(cur, message_pk, state, reason)
-            await audit.record(cur, action=f"message_{state}", mailbox_id=await self._mailbox_id(cur, message_pk),
-                               message_id=message_pk, detail={"reason": reason})
-
-    @staticmethod
-    async def _set_state(cur: AsyncCursor[Any], message_pk: int, state: str, error: str | None) -> None:
-        await cur.execute(
-            "UPDATE messages SET state = %s, error = %s, lease_until = NULL, processed_at = now() WHERE id = %s",
-            (state, error, message_pk),
-        )
-
-    @staticmethod
-    async def _mailbox_id(cur: AsyncCursor[Any], message_pk: int) -> int:
-        await cur.execute("SELECT mailbox_id FROM messages WHERE id = %s", (message_pk,))
-        row = await cur.fetchone()
-        assert row is not None, f"message {message_pk} vanished"
-        return int(row["mailbox_id"])
-
-    @staticmethod
-    async def _thread(cur: AsyncCursor[Any], *, mailbox_id: int, result: AnalysisResult) -> int:
-        email = result.email
-        root = (email.references[0] if email.references else None) or email.in_reply_to or email.message_id
-        await cur.execute(
-            "INSERT INTO threads (mailbox_id, subject, root_message_id) VALUES (%s, %s, %s) "
-            "ON CONFLICT (mailbox_id, root_message_id) DO UPDATE SET subject = threads.subject RETURNING id",
-            (mailbox_id, email.subject, root),
-        )
-        row = await cur.fetchone()
-        assert row is not None
-        return int(row["id"])
+            await cur.execute(_FINISH, {"pk": message_pk, "state": state, "error": reason,
+                                        "action": f"message_{state}", "detail": Jsonb({"reason": reason})})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import asyncio
 import math
 import os
 from collections.abc import Iterator
@@ -308,6 +309,16 @@ async def test_int8_onnx_is_close_and_named_apart(local_embedder: LocalEmbedder,
     again = LocalEmbedder(threads=1, quantize=True, cache_dir=cache)  # a second process only loads the files
     assert [round(_cos(a, b), 6) for a, b in zip(await again.embed(texts=TEXTS), vectors, strict=True)] == [1.0] * 4
     assert sorted(p.name for p in cache.iterdir()) == files
+
+
+@pytest.mark.anyio
+async def test_concurrent_queries_share_forward_passes_and_keep_their_own_vectors(
+        local_embedder: LocalEmbedder) -> None:
+    alone = [(await local_embedder.embed(texts=[t]))[0] for t in TEXTS]
+    before = local_embedder._batches.batches
+    together = await asyncio.gather(*(local_embedder.embed(texts=[t]) for t in TEXTS))
+    assert [round(_cos(a, b), 5) for a, (b,) in zip(alone, together, strict=True)] == [1.0] * len(TEXTS)
+    assert local_embedder._batches.batches - before < len(TEXTS)  # coalesced: fewer batches than callers
 
 
 def test_a_broken_cached_model_is_a_clear_configuration_error(local_embedder: LocalEmbedder,
