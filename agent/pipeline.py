@@ -119,16 +119,19 @@ async def analyze(*, email: Email, draft_id: str, deps: PipelineDeps) -> Analysi
 
 
 async def replace_older_drafts(
-    *, message_pk: int, store: MessageStore, mailbox: MailboxPort, deps: PipelineDeps
+    *, message_pk: int, email: Email, store: MessageStore, mailbox: MailboxPort, deps: PipelineDeps
 ) -> list[str]:
     """The customer wrote again: remove the thread's older drafts that nobody touched.
 
     An edited older draft is the agent's work and stays; a draft already gone is left to
     acceptance logging (sent or discarded). Failing here never undoes the new draft: the
     older one stays in the mailbox and is logged. Returns the draft ids removed.
+
+    A message that replies to nothing (no In-Reply-To, no References) opens its thread, so
+    it has no older drafts to replace and the store is not asked.
     """
     replaced: list[str] = []
-    if not deps.profile.replace_untouched_drafts:
+    if not deps.profile.replace_untouched_drafts or not (email.in_reply_to or email.references):
         return replaced
     for older in await store.older_drafts(message_pk=message_pk):
         try:
@@ -185,7 +188,8 @@ async def process_message(
         return ProcessResult(**base, outcome=Outcome.FAILED, reason=reason, draft_id=draft_id)
     replaced: list[str] = []
     try:  # the new draft is posted and recorded whatever happens to the older ones
-        replaced = await replace_older_drafts(message_pk=message_pk, store=store, mailbox=mailbox, deps=deps)
+        replaced = await replace_older_drafts(message_pk=message_pk, email=email, store=store, mailbox=mailbox,
+                                              deps=deps)
     except Exception:
         log.warning("older drafts of the thread not replaced", exc_info=True, extra={"message_pk": message_pk})
     return ProcessResult(

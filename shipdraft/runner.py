@@ -22,10 +22,13 @@ from connectors.mail.base import PushProvider
 from shipdraft.settings import Executor
 from shipdraft.wiring import Runtime
 from store.mail_sync import MailSyncRepository
+from store.messages import InboundItem
 from store.replies import SentReplyRepository
 from worker.app import PROCESS_MESSAGE
 
 log = logging.getLogger(__name__)
+INGEST_BATCH = 200  # messages per ingest transaction
+INGEST_BATCH_BYTES = 32 * 1024 * 1024  # and at most this much raw mail
 
 
 class PassSummary(BaseModel):
@@ -37,17 +40,36 @@ class PassSummary(BaseModel):
 
 
 async def ingest(*, runtime: Runtime) -> tuple[int, int]:
-    """Store every new provider message; return (stored, duplicates)."""
+    """Store every new provider message, then acknowledge it at the source; return (stored, duplicates).
+
+    Messages are stored in batches (one transaction each, ``INGEST_BATCH`` messages or ``INGEST_BATCH_BYTES``
+    at most) and acknowledged only after their batch committed, so a crash never loses one.
+    """
     stored = duplicates = 0
-    for item in await runtime.provider.fetch_new():
-        pk = await runtime.messages.insert_inbound(mailbox=runtime.config.name, provider_key=item.provider_key,
-                                                   message_id=message_id_of(raw=item.raw), raw=item.raw)
-        if pk is None:
-            duplicates += 1
-            log.info("duplicate message ignored", extra={"provider_key": item.provider_key})
-        else:
-            stored += 1
-        await runtime.provider.acknowledge(provider_key=item.provider_key)
+    batch: list[InboundItem] = []
+    size = 0
+
+    async def flush() -> None:
+        nonlocal stored, duplicates, size
+        ids = await runtime.messages.insert_inbound_many(mailbox=runtime.config.name, items=batch)
+        for item, pk in zip(batch, ids, strict=True):
+            if pk is None:
+                duplicates += 1
+                log.info("duplicate message ignored", extra={"provider_key": item.provider_key})
+            else:
+                stored += 1
+            await runtime.provider.acknowledge(provider_key=item.provider_key)
+        batch.clear()
+        size = 0
+
+    for fetched in await runtime.provider.fetch_new():
+        batch.append(InboundItem(provider_key=fetched.provider_key, message_id=message_id_of(raw=fetched.raw),
+                                 raw=fetched.raw))
+        size += len(fetched.raw)
+        if len(batch) >= INGEST_BATCH or size >= INGEST_BATCH_BYTES:
+            await flush()
+    if batch:
+        await flush()
     return stored, duplicates
 
 

@@ -8,7 +8,8 @@ conditional UPDATE, so two workers never hold the same message.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
@@ -25,6 +26,12 @@ _CLAIMABLE = (
 
 # The hot path writes each step in one statement: data-modifying CTEs put the state change and its audit row
 # (and, for the analysis, the thread, references, facts and draft) in one round trip and one transaction.
+# Asynchronous commit (no WAL flush before the commit returns) for the transactions a retry redoes without
+# harm: if the operating system crashes before the WAL reaches the disk, the message is still claimed with its
+# attempt counted (the claim commits synchronously), so the retry looks for the posted draft by its id before
+# posting. Ingest and claim stay synchronous: a lost ingest would lose a message already acknowledged at the
+# source, a lost claim would make a retry look like a first attempt. A crash of PostgreSQL alone loses nothing.
+_ASYNC_COMMIT = "SET LOCAL synchronous_commit TO off"
 _INSERT_INBOUND = (
     "WITH ins AS (INSERT INTO messages (mailbox_id, provider_key, message_id, raw, size) "
     "SELECT id, %(key)s, %(message_id)s, %(raw)s, %(size)s FROM mailboxes WHERE name = %(mailbox)s "
@@ -79,6 +86,14 @@ _FINISH = (
 )
 
 
+class InboundItem(NamedTuple):
+    """One message to store: the provider's key, its Message-ID and the raw RFC 822 bytes."""
+
+    provider_key: str
+    message_id: str
+    raw: bytes
+
+
 class MessageRepository:
     def __init__(self, *, pool: AsyncConnectionPool) -> None:
         self._pool = pool
@@ -94,6 +109,26 @@ class MessageRepository:
                                                 "detail": Jsonb({"provider_key": provider_key})})
             row = await cur.fetchone()
             return None if row is None else int(row["id"])
+
+    async def insert_inbound_many(self, *, mailbox: str, items: Sequence[InboundItem]) -> list[int | None]:
+        """``insert_inbound`` for many messages in one transaction and one round trip (one WAL flush).
+
+        Returns one id per item, in order; None where the mailbox already had the message (by key or
+        Message-ID, including an earlier item of the same batch).
+        """
+        if not items:
+            return []
+        params = [{"key": i.provider_key, "message_id": i.message_id, "raw": i.raw, "size": len(i.raw),
+                   "mailbox": mailbox, "detail": Jsonb({"provider_key": i.provider_key})} for i in items]
+        async with self._pool.connection() as conn, conn.cursor() as cur:
+            await cur.executemany(_INSERT_INBOUND, params, returning=True)
+            ids: list[int | None] = []
+            while True:
+                row = await cur.fetchone()
+                ids.append(None if row is None else int(row["id"]))
+                if not cur.nextset():
+                    break
+        return ids
 
     async def known_keys(self, *, mailbox: str) -> set[str]:
         async with self._pool.connection() as conn, conn.cursor() as cur:
@@ -157,12 +192,14 @@ class MessageRepository:
             }),
         }
         async with self._pool.connection() as conn, conn.pipeline(), conn.cursor() as cur:
+            await cur.execute(_ASYNC_COMMIT)
             await cur.execute("DELETE FROM message_references WHERE message_id = %s", (message_pk,))
             await cur.execute("DELETE FROM facts WHERE message_id = %s", (message_pk,))
             await cur.execute(_SAVE_ANALYSIS, params)
 
     async def mark_drafted(self, *, message_pk: int, draft_id: str, draft_location: str, note_location: str) -> None:
-        async with self._pool.connection() as conn, conn.cursor() as cur:
+        async with self._pool.connection() as conn, conn.pipeline(), conn.cursor() as cur:
+            await cur.execute(_ASYNC_COMMIT)
             await cur.execute(_MARK_DRAFTED, {
                 "pk": message_pk, "draft_id": draft_id, "location": draft_location, "note_location": note_location,
                 "detail": Jsonb({"draft_id": draft_id, "location": draft_location, "note": note_location}),
@@ -247,6 +284,7 @@ class MessageRepository:
     # ------------------------------------------------------------------ helpers
 
     async def _finish(self, message_pk: int, state: str, reason: str) -> None:
-        async with self._pool.connection() as conn, conn.cursor() as cur:
+        async with self._pool.connection() as conn, conn.pipeline(), conn.cursor() as cur:
+            await cur.execute(_ASYNC_COMMIT)
             await cur.execute(_FINISH, {"pk": message_pk, "state": state, "error": reason,
                                         "action": f"message_{state}", "detail": Jsonb({"reason": reason})})

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-import asyncio
 import math
 import os
 from collections.abc import Iterator

@@ -126,3 +126,22 @@ async def test_retry_after_a_crash_reuses_the_draft_the_client_resaved(runtime: 
     assert retry.draft_location == str(resaved.relative_to(runtime.provider.root))  # type: ignore[attr-defined]
     assert len(list(resaved.parent.iterdir())) == 1  # no second draft
     assert _outcomes(database_url)[old] == "posted"
+
+
+async def test_a_message_that_replies_to_nothing_never_replaces_a_draft(runtime: Runtime, database_url: str) -> None:
+    """Delivered out of order: the customer's follow-up arrives before the message it answers.
+
+    Both land in one thread (the follow-up names the first message as its root), but the first message
+    replies to nothing, so it opens the conversation and cannot make the follow-up's draft stale.
+    """
+    root: Path = runtime.provider.root  # type: ignore[attr-defined]
+    _again(runtime)  # the follow-up, In-Reply-To <first@hansen.example>, arrives first
+    [follow_up] = (await one_pass(runtime=runtime)).results
+    (root / "new" / "first").write_bytes(make_email(body="Når kommer ordre NK204125?", subject="Ordre NK204125",
+                                                    message_id="<first@hansen.example>"))
+    [first] = (await one_pass(runtime=runtime)).results
+    assert first.replaced_drafts == ()
+    assert {follow_up.draft_id, first.draft_id} <= set(_drafts(runtime))
+    assert set(_outcomes(database_url).values()) == {"posted"}
+    with psycopg.connect(database_url) as conn:  # the two are one thread all the same
+        assert conn.execute("SELECT count(DISTINCT thread_id) FROM messages").fetchone() == (1,)
