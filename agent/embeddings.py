@@ -173,7 +173,7 @@ class LocalEmbedder:
         self._model: Any = None
         self._loading = asyncio.Lock()
         # concurrent embed calls (one retrieval query per email in flight) share forward passes
-        self._batches: Coalescer[list[float]] = Coalescer(fn=self.encode, max_batch=max(64, batch_size))
+        self._batches: Coalescer[list[float]] = Coalescer(fn=self.encode, max_batch=32)
 
     def load(self) -> Any:
         """Load the model now (blocking); later calls return the loaded model."""

@@ -9,10 +9,11 @@ name and renamed, so two processes exporting at once both end with a whole file.
 
 Tokenization is the model's own ``tokenizer.json`` through the ``tokenizers``
 library; texts are sorted by length and padded per batch only to the longest
-text of the batch (the shipped tokenizer pads everything to 128). Batches run
-in parallel, one single-threaded ONNX Runtime call per CPU thread: on 2 cores
-that beat one session with two intra-op threads (small matrices parallelize
-poorly), and ONNX Runtime releases the GIL while it runs.
+text of the batch (the shipped tokenizer pads everything to 128). The batches of
+a big call (``PARALLEL_MIN_TEXTS``, a backfill) run in parallel, one single-threaded
+ONNX Runtime call per CPU thread: on 2 cores that beat one session with two
+intra-op threads (small matrices parallelize poorly), and ONNX Runtime releases
+the GIL while it runs. Smaller calls stay on the calling thread.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ from agent.errors import AgentError
 
 log = logging.getLogger(__name__)
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+# Calls with fewer texts (retrieval queries, even coalesced) run their batches one after another on the calling
+# thread: while the rest of the pipeline keeps the other core busy, two parallel ONNX runs cost more CPU per
+# text (11.6 against 10.4 ms per email in bench/pipeline.py). A backfill's batches run in parallel.
+PARALLEL_MIN_TEXTS = 64
 
 
 class OnnxModelError(AgentError):
@@ -179,7 +184,7 @@ class OnnxSentenceModel:
             feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
             out[rows] = self._session.run(None, feed)[0]
 
-        if self._pool is None or len(batches) == 1:
+        if self._pool is None or len(texts) < PARALLEL_MIN_TEXTS:
             for rows in batches:
                 run(rows)
         else:
