@@ -305,12 +305,14 @@ class _Support(NamedTuple):
     numbers: frozenset[str]
 
 
+_CACHED_TEXT_CHARS = 512
+_TOKEN = re.compile(r"[A-Za-z0-9-]{4,}")
+_DIGIT_TAIL = re.compile(r"\d{4,}$")
+
+
 def _support_of(text: str) -> _Support:
     """Short texts (fact values and subjects, which repeat across emails) are scanned once per process."""
     return _support_cached(text) if len(text) <= _CACHED_TEXT_CHARS else _support(text)
-
-
-_CACHED_TEXT_CHARS = 512
 
 
 def _support(text: str) -> _Support:
@@ -351,9 +353,6 @@ def _support(text: str) -> _Support:
 
 
 _support_cached = functools.lru_cache(maxsize=8192)(_support)
-_TOKEN = re.compile(r"[A-Za-z0-9-]{4,}")
-_DIGIT_TAIL = re.compile(r"\d{4,}$")
-
 
 
 def _scan(text: str) -> Iterator[tuple[ClaimKind, str, int, int, object]]:

@@ -280,3 +280,19 @@ async def test_unreachable_business_system_gives_a_note_not_a_crash(
                     if p.name.startswith("shipdraft-note-")).read_text(encoding="utf-8")
     assert "erp-x (erp) unavailable for NK204117" in note
     assert "status not checked" in note
+
+
+async def test_ingest_in_batches_stores_and_acknowledges_every_message_once(
+        runtime: Runtime, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shipdraft import runner
+
+    monkeypatch.setattr(runner, "INGEST_BATCH", 3)  # 7 new messages: batches of 3, 3 and 1
+    for i in range(6):
+        _deliver(runtime, f"m{i}", make_email(body=f"Status ordre NK20411{i}?", message_id=f"<m{i}@hansen.example>"))
+    _deliver(runtime, "copy", make_email(body="Status ordre NK204110?", message_id="<m0@hansen.example>"))
+    _deliver(runtime, "m6", make_email(body="Status ordre NK204116?", message_id="<m6@hansen.example>"))
+    assert await ingest(runtime=runtime) == (7, 1)  # the copy (same Message-ID) is a duplicate
+    assert not list((_root(runtime) / "new").iterdir())  # every file acknowledged (moved out of new/)
+    assert _count(database_url, "SELECT count(*) FROM messages") == 7
+    assert _count(database_url, "SELECT count(*) FROM audit_log WHERE action = 'message_received'") == 7
+    assert await ingest(runtime=runtime) == (0, 0)
