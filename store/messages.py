@@ -103,12 +103,9 @@ class MessageRepository:
 
     async def insert_inbound(self, *, mailbox: str, provider_key: str, message_id: str, raw: bytes) -> int | None:
         """Store a new inbound message; None if this mailbox already has it (by key or Message-ID)."""
-        async with self._pool.connection() as conn, conn.cursor() as cur:
-            await cur.execute(_INSERT_INBOUND, {"key": provider_key, "message_id": message_id, "raw": raw,
-                                                "size": len(raw), "mailbox": mailbox,
-                                                "detail": Jsonb({"provider_key": provider_key})})
-            row = await cur.fetchone()
-            return None if row is None else int(row["id"])
+        (pk,) = await self.insert_inbound_many(
+            mailbox=mailbox, items=[InboundItem(provider_key=provider_key, message_id=message_id, raw=raw)])
+        return pk
 
     async def insert_inbound_many(self, *, mailbox: str, items: Sequence[InboundItem]) -> list[int | None]:
         """``insert_inbound`` for many messages in one transaction and one round trip (one WAL flush).
