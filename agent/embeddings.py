@@ -159,8 +159,8 @@ class LocalEmbedder:
     def __init__(self, *, model_path: Path | None = None, batch_size: int = 16, max_seq_length: int = 256,
                  threads: int | None = None, quantize: bool = False, runtime: LocalRuntime = LocalRuntime.ONNX,
                  cache_dir: Path | None = None) -> None:
-        # batch_size is the model's forward batch, not the caller's: on 2 CPU cores 8-16 texts per forward
-        # pass were ~15% faster than 64 (less padding; docs/benchmarks.md)
+        # batch_size caps the texts of one forward pass, not the caller's: the ONNX runtime also caps a pass at
+        # onnx_model.MAX_BATCH_TOKENS padded tokens, which on 2 CPU cores matters more (docs/benchmarks.md)
         suffix = {(LocalRuntime.TORCH, True): "+qint8", (LocalRuntime.ONNX, True): "+ort-qint8"}
         self.name = LOCAL_MODEL_NAME + suffix.get((runtime, quantize), "")
         self.runtime = runtime

@@ -8,7 +8,8 @@ every later process only loads the file. Files are written under a temporary
 name and renamed, so two processes exporting at once both end with a whole file.
 
 Tokenization is the model's own ``tokenizer.json`` through the ``tokenizers``
-library; texts are sorted by length and padded per batch only to the longest
+library; texts are sorted by length, grouped into forward passes of at most
+``MAX_BATCH_TOKENS`` padded tokens, and padded per batch only to the longest
 text of the batch (the shipped tokenizer pads everything to 128). The batches of
 a big call (``PARALLEL_MIN_TEXTS``, a backfill) run in parallel, one single-threaded
 ONNX Runtime call per CPU thread: on 2 cores that beat one session with two
@@ -36,6 +37,26 @@ _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 # thread: while the rest of the pipeline keeps the other core busy, two parallel ONNX runs cost more CPU per
 # text (11.6 against 10.4 ms per email in bench/pipeline.py). A backfill's batches run in parallel.
 PARALLEL_MIN_TEXTS = 64
+
+
+# A forward pass holds at most this many (padded) tokens: on 2 cores, for all-MiniLM-L6 int8, 256-512 tokens per
+# pass cost 35-45 % less CPU per text than batches of 16 or 32 texts (docs/benchmarks.md): the activations of a
+# bigger batch no longer fit the CPU caches. A text longer than this runs alone.
+MAX_BATCH_TOKENS = 384
+
+
+def token_batches(*, lengths: Sequence[int], max_rows: int, max_tokens: int) -> list[list[int]]:
+    """Consecutive positions of ``lengths`` (sorted ascending) grouped so rows x longest <= ``max_tokens``."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for position, length in enumerate(lengths):
+        if current and (len(current) >= max_rows or (len(current) + 1) * length > max_tokens):
+            batches.append(current)
+            current = []
+        current.append(position)
+    if current:
+        batches.append(current)
+    return batches
 
 
 class OnnxModelError(AgentError):
@@ -164,14 +185,17 @@ class OnnxSentenceModel:
         return cls(session=session, tokenizer=tokenizer, dimensions=dimensions, pad_id=pad_id,
                    workers=threads or os.cpu_count() or 1)
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 16, **_: Any) -> Any:
+    def encode(self, texts: Sequence[str], *, batch_size: int = 16, max_batch_tokens: int = MAX_BATCH_TOKENS,
+               **_: Any) -> Any:
         """Unit vectors (a numpy array, one row per text, in input order)."""
         import numpy as np
 
         encodings = self._tokenizer.encode_batch(list(texts))
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        batches = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+        batches = token_batches(lengths=[len(encodings[i].ids) for i in order], max_rows=batch_size,
+                                max_tokens=max_batch_tokens)
+        batches = [[order[k] for k in batch] for batch in batches]
 
         def run(rows: list[int]) -> None:
             width = max(len(encodings[i].ids) for i in rows)

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict
 
 from agent.models import Fact
 from agent.vocabulary import MONTHS, STATUS_CLAIMS, WEEKDAYS
+from agent.word_trie import word_alternation
 
 
 class ClaimKind(StrEnum):
@@ -86,8 +87,8 @@ class Verification(BaseModel):
 
 # --------------------------------------------------------------------------- patterns
 
-_MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
-_WEEKDAY_NAMES = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
+_MONTH_NAMES = word_alternation(m.lower() for m in MONTHS)
+_WEEKDAY_NAMES = word_alternation(d.lower() for d in WEEKDAYS)
 _URL = re.compile(r"\bhttps?://[^\s<>\"')\]]+", re.IGNORECASE)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _PHONE = re.compile(r"(?<![\w+])\+?\d[\d ()-]{6,}\d(?!\w)")
@@ -116,7 +117,7 @@ _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
 # a sentence ends at . ! ? before a capital, but not after "14." (German/Nordic day numbers: "am 14. März")
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\b\d\.)(?<!\b\d\d\.)\s+(?=[A-ZÆØÅÄÖÜ\"'(])")
 _STATUS_PHRASES = sorted(((p, code) for code, ps in STATUS_CLAIMS.items() for p in ps), key=lambda x: -len(x[0]))
-_STATUS = re.compile(r"\b(" + "|".join(re.escape(p) for p, _ in _STATUS_PHRASES) + r")\b", re.IGNORECASE)
+_STATUS = re.compile(r"\b(" + word_alternation(p.lower() for p, _ in _STATUS_PHRASES) + r")\b", re.IGNORECASE)
 _STATUS_CODE = {p.lower(): code for p, code in _STATUS_PHRASES}
 
 

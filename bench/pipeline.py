@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import dataclasses
+import functools
 import inspect
 import logging
 import os
@@ -43,7 +45,7 @@ import time
 import uuid
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -62,7 +64,8 @@ from agent.pipeline import Outcome, ProcessResult
 from bench.scratch_db import create_database, drop_database
 from connectors.base import registered_connectors
 from shipdraft import demo
-from shipdraft.runner import ingest, one_pass, process_pending
+from shipdraft.processes import DraftingProcesses
+from shipdraft.runner import draft_pending, ingest, one_pass
 from shipdraft.settings import Settings
 from shipdraft.wiring import Database, Runtime, open_runtime
 from store.migrate import migrate
@@ -163,6 +166,11 @@ class ServerCpu:
     @property
     def available(self) -> bool:
         return self._proc is not None
+
+    def pids(self) -> set[int]:
+        if self._proc is None:
+            return set()
+        return {self._proc.pid} | {c.pid for c in self._proc.children(recursive=True)}
 
     def seconds(self) -> float:
         if self._proc is None:
@@ -372,6 +380,7 @@ class Figures:
     scenario: str
     emails: int
     concurrency: int
+    processes: int = 1
     ingest_s: float = 0.0
     process_s: float = 0.0
     python_cpu_s: float = 0.0
@@ -436,6 +445,7 @@ class ScenarioSpec:
     db_pool_size: int
     connector_connections: int | None  # None: the mailbox YAML's setting (the embedded default)
     latency: bool
+    processes: int = 1  # drafting processes (the runner and its helpers); concurrency and pools are split among them
 
 
 def slow_systems(*, runtime: Runtime, database_url: str, max_connections: int | None,
@@ -459,41 +469,80 @@ def slow_systems(*, runtime: Runtime, database_url: str, max_connections: int | 
     return systems, list(built.values())
 
 
+@contextlib.asynccontextmanager
+async def latency_runtime(runtime: Runtime, *, max_connections: int | None) -> AsyncIterator[Runtime]:
+    """``runtime`` with the drafter and every business system behind simulated latencies (also in helpers)."""
+    systems, extra = slow_systems(runtime=runtime, database_url=runtime.database.url,
+                                  max_connections=max_connections, latency=CONNECTOR_SECONDS)
+    deps = dataclasses.replace(runtime.deps, drafter=SlowDrafter(inner=runtime.deps.drafter, seconds=LLM_SECONDS),
+                               systems=systems)
+    try:
+        yield dataclasses.replace(runtime, deps=deps, connectors={c.name: c for c in extra})
+    finally:
+        for c in extra:
+            await c.aclose()
+
+
+def helper_cpu_seconds(*, server: ServerCpu) -> float:
+    """CPU seconds of this process's live child processes (drafting helpers), PostgreSQL's excluded."""
+    skip = server.pids()
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        if child.pid in skip:
+            continue
+        try:
+            t = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system
+    return total
+
+
 async def run_scenario(*, spec: ScenarioSpec, admin_url: str, template: str, work: Path, world: World,
                        emails: int, seed: int, server: ServerCpu, profile: Path | None) -> Figures:
     db_name = f"shipdraft_bench_{spec.name}_{os.getpid()}"
     url = create_database(admin_url=admin_url, name=db_name, template=template)
-    settings = Settings(database_url=url, data_dir=work / spec.name, concurrency=spec.concurrency,
-                        db_pool_size=spec.db_pool_size)
-    figures = Figures(scenario=spec.name, emails=emails, concurrency=spec.concurrency)
-    extra: list[Any] = []
+    n = spec.processes
+    per_process = {"concurrency": max(1, spec.concurrency // n), "pool": max(1, spec.db_pool_size // n),
+                   "connectors": spec.connector_connections and max(1, spec.connector_connections // n)}
+    settings = Settings(database_url=url, data_dir=work / spec.name, concurrency=per_process["concurrency"],
+                        db_pool_size=per_process["pool"], processes=n)
+    figures = Figures(scenario=spec.name, emails=emails, concurrency=spec.concurrency, processes=n)
+    helpers: DraftingProcesses | None = None
     try:
-        async with open_runtime(settings=settings, database=Database(url=url, embedded=None)) as base:
+        async with contextlib.AsyncExitStack() as stack:
+            base = await stack.enter_async_context(
+                open_runtime(settings=settings, database=Database(url=url, embedded=None)))
             await demo.index_history(mailbox=base.config.name, threads=base.threads)
             timed = TimedMailbox(inner=base.provider)
             runtime = dataclasses.replace(base, provider=timed)
+            customize = None
             if spec.latency:
-                systems, extra = slow_systems(runtime=base, database_url=url,
-                                              max_connections=spec.connector_connections, latency=CONNECTOR_SECONDS)
-                deps = dataclasses.replace(base.deps, drafter=SlowDrafter(inner=base.deps.drafter, seconds=LLM_SECONDS),
-                                           systems=systems)
-                runtime = dataclasses.replace(runtime, deps=deps)
+                customize = functools.partial(latency_runtime, max_connections=per_process["connectors"])
+                runtime = await stack.enter_async_context(customize(runtime))
+            if n > 1:  # the same helpers open_runtime would make, with the scenario's latencies applied in each
+                helpers = DraftingProcesses(settings=settings, database_url=url, processes=n, customize=customize)
+                runtime = dataclasses.replace(runtime, helpers=helpers)
             root: Path = runtime.provider.root  # type: ignore[attr-defined]
             batch = list(generate_emails(world=world, count=emails, seed=seed, tag=spec.name))
             deliver(root=root, emails=batch)
-            progress(f"[{spec.name}] {emails} emails in {root / 'new'}; concurrency {spec.concurrency}, "
-                     f"db pool {spec.db_pool_size}, connector pool {spec.connector_connections or 'default'}")
+            progress(f"[{spec.name}] {emails} emails in {root / 'new'}; {n} process(es), each: concurrency "
+                     f"{per_process['concurrency']}, db pool {per_process['pool']}, connector pool "
+                     f"{per_process['connectors'] or 'default'}")
+            if helpers is not None:  # start the helpers and open their runtimes before the clock starts
+                await helpers.process_pending(runtime=runtime, on_result=lambda r: None)
 
             results: list[ProcessResult] = []
             profiler = cProfile.Profile() if profile else None
-            cpu0, srv0, t0 = time.process_time(), server.seconds(), time.perf_counter()
+            cpu0 = time.process_time() + helper_cpu_seconds(server=server)
+            srv0, t0 = server.seconds(), time.perf_counter()
             if profiler:
                 profiler.enable()
             stored, duplicates = await ingest(runtime=runtime)
             t1 = time.perf_counter()
             while True:  # process_pending takes up to 1000 claimable messages per call, like one runner pass
                 try:
-                    done = await process_pending(runtime=runtime, on_result=results.append)
+                    done = await draft_pending(runtime=runtime, on_result=results.append)
                 except Exception as exc:  # like runner.run: a failing pass is logged, the next pass retries
                     figures.pass_errors.append(f"{type(exc).__name__}: {exc}")
                     progress(f"[{spec.name}] pass failed ({type(exc).__name__}: {exc}); waiting for its "
@@ -509,7 +558,7 @@ async def run_scenario(*, spec: ScenarioSpec, admin_url: str, template: str, wor
             t2 = time.perf_counter()
             if profiler:
                 profiler.disable()
-            cpu1, srv1 = time.process_time(), server.seconds()
+            cpu1, srv1 = time.process_time() + helper_cpu_seconds(server=server), server.seconds()
             if profiler and profile:
                 dump_profile(profiler=profiler, path=profile.with_name(f"{profile.stem}-{spec.name}{profile.suffix}"))
 
@@ -519,7 +568,7 @@ async def run_scenario(*, spec: ScenarioSpec, admin_url: str, template: str, wor
             figures.outcomes = Counter(r.outcome.value for r in results)
             figures.withheld = sum(1 for r in results if r.withheld)
             figures.mailbox_seconds = dict(timed.seconds)
-            connector_pools = [find_pool(c) for c in (extra or base.connectors.values())]
+            connector_pools = [find_pool(c) for c in runtime.connectors.values()]
             for label, pools in (("application", [base.pool]), ("connector", connector_pools)):
                 stats = [p.get_stats() for p in pools if p is not None]
                 figures.pool_waits[label] = (sum(x.get("requests_queued", 0) for x in stats),
@@ -539,9 +588,11 @@ async def run_scenario(*, spec: ScenarioSpec, admin_url: str, template: str, wor
             figures.second_pass_results = len(again.results) + len(again2.results)
             check_drafts(figures=figures, root=root, url=url)
             figures.second_pass_new_drafts = max(0, figures.draft_files - before)
+            if helpers is not None:
+                await asyncio.to_thread(helpers.close)
     finally:
-        for c in extra:
-            await c.aclose()
+        if helpers is not None:
+            helpers.close()
         drop_database(admin_url=admin_url, name=db_name)
     return figures
 
@@ -600,7 +651,8 @@ def report(*, runs: list[Figures], server: ServerCpu) -> None:
           f"{cores} cores ({platform.processor() or platform.machine()}), PostgreSQL CPU "
           f"{'measured' if server.available else 'not measured'}")
     columns = (  # (title, second title line, width)
-        ("scenario", "", 9), ("emails", "", 6), ("conc", "", 4), ("ingest", "s", 7), ("process", "s", 8),
+        ("scenario", "", 9), ("emails", "", 6), ("proc", "", 4), ("conc", "", 4), ("ingest", "s", 7),
+        ("process", "s", 8),
         ("wall", "s", 7), ("emails/s", "", 8), ("CPU ms/email", "python", 12), ("CPU ms/email", "py+postgres", 12),
         ("duplicate", "drafts", 9), ("failed", "attempts", 8), ("not", "drafted", 7), ("failed", "passes", 6),
     )
@@ -610,7 +662,8 @@ def report(*, runs: list[Figures], server: ServerCpu) -> None:
     print(" ".join(f"{t:<{w}}" if i == 0 else f"{t:>{w}}" for i, (_, t, w) in enumerate(columns)))
     print("-" * (sum(w for _, _, w in columns) + len(columns) - 1))
     for f in runs:
-        values = (f.scenario, f.emails, f.concurrency, f"{f.ingest_s:.2f}", f"{f.process_s:.2f}", f"{f.wall_s:.2f}",
+        values = (f.scenario, f.emails, f.processes, f.concurrency, f"{f.ingest_s:.2f}", f"{f.process_s:.2f}",
+                  f"{f.wall_s:.2f}",
                   f"{f.rate:.1f}", f"{f.python_ms:.2f}", "n/a" if f.total_ms is None else f"{f.total_ms:.2f}",
                   f.duplicates, f.outcomes.get(Outcome.FAILED.value, 0), f.not_drafted, len(f.pass_errors))
         print(" ".join(f"{v!s:<{w}}" if i == 0 else f"{v!s:>{w}}" for i, (v, (_, _, w)) in
@@ -670,6 +723,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="messages at once in the simulated-latency scenario (default 400)")
     p.add_argument("--latency-pool", type=int, default=40,
                    help="application pool and SQL connector pool size in the latency scenario (default 40)")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    p.add_argument("--processes", type=int, default=1,
+                   help="drafting processes in the embedded scenario (default 1, the Settings default)")
+    p.add_argument("--latency-processes", type=int, default=cores,
+                   help=f"drafting processes in the latency scenario, sharing its concurrency and pools "
+                        f"(default: one per core, {cores})")
     p.add_argument("--scenario", choices=("embedded", "latency", "both"), default="both")
     p.add_argument("--quick", action="store_true", help="smoke run: 200 emails")
     p.add_argument("--seed", type=int, default=20261123)
@@ -714,12 +773,12 @@ async def main_async(args: argparse.Namespace) -> list[Figures]:
         specs = []
         if args.scenario in ("embedded", "both"):
             specs.append(ScenarioSpec(name="embedded", concurrency=args.concurrency,
-                                      db_pool_size=Settings().db_pool_size, connector_connections=None,
-                                      latency=False))
+                                      db_pool_size=Settings().db_pool_size * args.processes,
+                                      connector_connections=None, latency=False, processes=args.processes))
         if args.scenario in ("latency", "both"):
             specs.append(ScenarioSpec(name="latency", concurrency=args.latency_concurrency,
                                       db_pool_size=args.latency_pool, connector_connections=args.latency_pool,
-                                      latency=True))
+                                      latency=True, processes=args.latency_processes))
         runs = []
         for spec in specs:
             runs.append(await run_scenario(spec=spec, admin_url=admin_url, template=template, work=work,

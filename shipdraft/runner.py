@@ -2,8 +2,8 @@
 
 One pass: every new message in the mailbox is stored (then acknowledged to
 the provider), every claimable message is processed — inline, at most
-``concurrency`` at once, or handed to Celery workers — and sent replies are
-matched to drafts. ``run`` repeats passes until its stop event is set.
+``concurrency`` at once in each of ``processes`` processes, or handed to
+Celery workers — and sent replies are matched to drafts. ``run`` repeats passes until its stop event is set.
 """
 
 from __future__ import annotations
@@ -73,9 +73,11 @@ async def ingest(*, runtime: Runtime) -> tuple[int, int]:
     return stored, duplicates
 
 
-async def process_pending(*, runtime: Runtime, on_result: Callable[[ProcessResult], None]) -> list[ProcessResult]:
-    """Process every claimable message of the mailbox, ``concurrency`` at a time."""
-    ids = await runtime.messages.pending_ids(mailbox=runtime.config.name, max_attempts=runtime.settings.max_attempts)
+async def process_pending(*, runtime: Runtime, on_result: Callable[[ProcessResult], None],
+                          shard: tuple[int, int] = (0, 1)) -> list[ProcessResult]:
+    """Process the claimable messages of the mailbox (of one ``shard``), ``concurrency`` at a time."""
+    ids = await runtime.messages.pending_ids(mailbox=runtime.config.name, max_attempts=runtime.settings.max_attempts,
+                                             shard=shard)
     gate = asyncio.Semaphore(runtime.settings.concurrency)
 
     async def one(pk: int) -> ProcessResult:
@@ -87,6 +89,13 @@ async def process_pending(*, runtime: Runtime, on_result: Callable[[ProcessResul
         return result
 
     return list(await asyncio.gather(*(one(pk) for pk in ids)))
+
+
+async def draft_pending(*, runtime: Runtime, on_result: Callable[[ProcessResult], None]) -> list[ProcessResult]:
+    """The inline executor: this process drafts, and so do its helper processes when ``processes`` > 1."""
+    if runtime.helpers is not None:
+        return await runtime.helpers.process_pending(runtime=runtime, on_result=on_result)
+    return await process_pending(runtime=runtime, on_result=on_result)
 
 
 async def enqueue_pending(*, runtime: Runtime) -> int:
@@ -122,7 +131,7 @@ async def one_pass(*, runtime: Runtime, on_result: Callable[[ProcessResult], Non
     if runtime.settings.executor == Executor.CELERY:
         summary.enqueued = await enqueue_pending(runtime=runtime)
     else:
-        summary.results = await process_pending(runtime=runtime, on_result=on_result)
+        summary.results = await draft_pending(runtime=runtime, on_result=on_result)
     sent = [(i.provider_key, i.raw) for i in await runtime.provider.fetch_sent()]
     # every reply, drafted or not, for first-response time (store.metrics)
     await SentReplyRepository(pool=runtime.pool).record(mailbox=runtime.config.name, sent=sent)

@@ -32,7 +32,9 @@ class Settings(BaseSettings):
     executor: Executor = Field(default=Executor.INLINE, description="inline (embedded) or celery (workers).")
     broker_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
     result_backend: SecretStr | None = SecretStr("redis://127.0.0.1:6379/1")
-    concurrency: int = Field(default=32, ge=1, description="Messages processed at once by one runner.")
+    concurrency: int = Field(default=32, ge=1, description="Messages processed at once by one runner process.")
+    processes: int = Field(default=1, ge=1, le=64, description="Processes that draft at once in the inline "
+                           "executor, the runner included (one core each; shipdraft/processes.py).")
     db_pool_size: int = Field(default=10, ge=1)
     poll_interval: float = Field(default=2.0, gt=0, description="Seconds between mailbox polls.")
     lookup_timeout: float = Field(default=10.0, gt=0, description="Deadline (s) of one email's whole lookup.")

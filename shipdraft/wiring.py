@@ -6,6 +6,7 @@ runner, the API, the Celery worker and the benchmark all go through it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Mapping
@@ -28,6 +29,7 @@ from connectors.mail.base import ENTRY_POINT_GROUP as MAIL_ENTRY_POINTS
 from connectors.mail.base import MailProvider, SyncState
 from shipdraft.config import ConfigError, MailboxConfig, demo_config_path, load_mailbox_config
 from shipdraft.embedded import start_embedded
+from shipdraft.processes import DraftingProcesses
 from shipdraft.settings import Executor, Settings
 from store.db import open_pool
 from store.drafts import DraftRepository
@@ -78,6 +80,7 @@ class Runtime:
     deps: PipelineDeps
     connectors: dict[str, Any]
     celery: Celery | None = None
+    helpers: DraftingProcesses | None = None  # settings.processes > 1 with the inline executor
 
 
 def build_provider(*, config: MailboxConfig, settings: Settings, state: SyncState | None = None) -> MailProvider:
@@ -164,6 +167,7 @@ async def open_runtime(*, settings: Settings, database: Database | None = None) 
     connectors: dict[str, Any] = {}
     provider: MailProvider | None = None
     threads: PastThreadRepository | None = None
+    helpers: DraftingProcesses | None = None
     try:
         await MailboxRepository(pool=pool).upsert(name=config.name, address=config.address,
                                                   provider=config.provider["type"],
@@ -172,6 +176,8 @@ async def open_runtime(*, settings: Settings, database: Database | None = None) 
         provider = build_provider(config=config, settings=settings,
                                   state=MailSyncRepository(pool=pool).state(mailbox=config.name))
         threads = build_threads(config=config, settings=settings, pool=pool)
+        if settings.processes > 1 and settings.executor == Executor.INLINE:
+            helpers = DraftingProcesses(settings=settings, database_url=db.url, processes=settings.processes)
         deps = PipelineDeps(
             profile=config.profile(), systems=build_systems(config=config, connectors=connectors),
             drafter=build_drafter(config=config, pool=pool), index=threads,
@@ -182,8 +188,11 @@ async def open_runtime(*, settings: Settings, database: Database | None = None) 
         yield Runtime(settings=settings, database=db, pool=pool, config=config,
                       messages=MessageRepository(pool=pool), drafts=DraftRepository(pool=pool), threads=threads,
                       provider=provider, deps=deps, connectors=connectors,
-                      celery=create_celery(settings=settings) if settings.executor == Executor.CELERY else None)
+                      celery=create_celery(settings=settings) if settings.executor == Executor.CELERY else None,
+                      helpers=helpers)
     finally:
+        if helpers is not None:
+            await asyncio.to_thread(helpers.close)
         for c in connectors.values():
             await c.aclose()
         if provider is not None:

@@ -10,8 +10,8 @@ the first task and closed when the process shuts down.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-from contextlib import AsyncExitStack
+from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from typing import Any, TypeVar
 
 from celery import Celery
@@ -42,9 +42,13 @@ def create_celery(*, settings: Settings) -> Celery:
 
 
 class WorkerContext:
-    """The per-process event loop and runtime of a worker."""
+    """The per-process event loop and runtime of a worker (or of a helper process of the inline runner).
 
-    def __init__(self) -> None:
+    ``opener`` makes the runtime's context manager; by default ``open_runtime`` with this process's settings.
+    """
+
+    def __init__(self, *, opener: Callable[[], AbstractAsyncContextManager[Any]] | None = None) -> None:
+        self._opener = opener
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stack: AsyncExitStack | None = None
         self._runtime: Any = None
@@ -58,8 +62,10 @@ class WorkerContext:
         if self._runtime is None:
             from shipdraft.wiring import open_runtime
 
-            self._stack = AsyncExitStack()
-            self._runtime = self.run(self._stack.enter_async_context(open_runtime(settings=Settings())))
+            opened = self._opener() if self._opener is not None else open_runtime(settings=Settings())
+            stack = AsyncExitStack()
+            self._runtime = self.run(stack.enter_async_context(opened))
+            self._stack = stack
         return self._runtime
 
     def close(self) -> None:

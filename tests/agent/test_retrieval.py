@@ -29,6 +29,7 @@ from agent.embeddings import (
     bundled_model_path,
 )
 from agent.models import Email, SimilarThread
+from agent.onnx_model import token_batches
 from agent.profile import ReferenceRules
 from agent.retrieval import (
     RankedList,
@@ -319,6 +320,23 @@ async def test_concurrent_queries_share_forward_passes_and_keep_their_own_vector
     together = await asyncio.gather(*(local_embedder.embed(texts=[t]) for t in TEXTS))
     assert [round(_cos(a, b), 5) for a, (b,) in zip(alone, together, strict=True)] == [1.0] * len(TEXTS)
     assert local_embedder._batches.batches - before < len(TEXTS)  # coalesced: fewer batches than callers
+
+
+def test_forward_passes_are_grouped_by_padded_tokens() -> None:
+    lengths = [3, 4, 4, 8, 8, 8, 30, 90]  # sorted ascending, as encode sorts them
+    batches = token_batches(lengths=lengths, max_rows=4, max_tokens=31)
+    assert batches == [[0, 1, 2], [3, 4, 5], [6], [7]]  # 4 rows x 8 > 31; 2 x 30 > 31; 90 runs alone
+    assert token_batches(lengths=lengths, max_rows=4, max_tokens=32)[:2] == [[0, 1, 2, 3], [4, 5]]  # 4 x 8 fits
+    assert token_batches(lengths=[2] * 10, max_rows=4, max_tokens=1000) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert token_batches(lengths=[], max_rows=4, max_tokens=32) == []
+
+
+def test_batching_never_changes_a_vector(local_embedder: LocalEmbedder) -> None:
+    model = local_embedder.load()
+    texts = [*TEXTS, *(f"Status of order NK2041{n:02d}, please? " * (n % 7 + 1) for n in range(20))]
+    one_pass = model.encode(texts, batch_size=64, max_batch_tokens=10**6)
+    small = model.encode(texts, batch_size=64, max_batch_tokens=64)
+    assert [round(_cos(a, b), 5) for a, b in zip(one_pass, small, strict=True)] == [1.0] * len(texts)
 
 
 def test_a_broken_cached_model_is_a_clear_configuration_error(local_embedder: LocalEmbedder,
