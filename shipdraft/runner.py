@@ -24,7 +24,7 @@ from shipdraft.wiring import Runtime
 from store.mail_sync import MailSyncRepository
 from store.messages import InboundItem
 from store.replies import SentReplyRepository
-from worker.app import PROCESS_MESSAGE
+from worker.app import PROCESS_MESSAGES
 
 log = logging.getLogger(__name__)
 INGEST_BATCH = 200  # messages per ingest transaction
@@ -101,12 +101,14 @@ async def draft_pending(*, runtime: Runtime, on_result: Callable[[ProcessResult]
 async def enqueue_pending(*, runtime: Runtime) -> int:
     """Hand claimable messages to Celery workers (after the ingest transaction committed).
 
-    A message enqueued twice (by two passes) is harmless: the second task finds it claimed or done.
+    Messages go in batches of ``concurrency``, one task each, which a worker drafts concurrently. A message
+    enqueued twice (by two passes) is harmless: the second task finds it claimed or done.
     """
     assert runtime.celery is not None, "executor=celery needs runtime.celery"
     ids = await runtime.messages.pending_ids(mailbox=runtime.config.name, max_attempts=runtime.settings.max_attempts)
-    for pk in ids:
-        runtime.celery.send_task(PROCESS_MESSAGE, args=[pk])
+    size = runtime.settings.concurrency
+    for start in range(0, len(ids), size):
+        runtime.celery.send_task(PROCESS_MESSAGES, args=[ids[start:start + size]])
     return len(ids)
 
 

@@ -21,6 +21,7 @@ from shipdraft.settings import Settings
 
 T = TypeVar("T")
 PROCESS_MESSAGE = "shipdraft.process_message"
+PROCESS_MESSAGES = "shipdraft.process_messages"  # a batch, drafted concurrently in the worker's event loop
 
 
 def create_celery(*, settings: Settings) -> Celery:

@@ -19,7 +19,7 @@ from shipdraft.settings import Executor, Settings
 from shipdraft.wiring import Database, open_runtime
 from tests.conftest import require_service
 from tests.helpers import make_email
-from worker.app import PROCESS_MESSAGE, create_celery
+from worker.app import PROCESS_MESSAGE, PROCESS_MESSAGES, create_celery
 
 pytestmark = pytest.mark.anyio
 
@@ -92,7 +92,7 @@ async def test_worker_drafts_enqueued_messages_once(worker: subprocess.Popen[byt
         root: Path = rt.provider.root  # type: ignore[attr-defined]
         for i in range(3):
             (root / "new" / f"m{i}").write_bytes(make_email(body=f"Hei, status for ordre NK20411{7 + i}?"))
-        summary = await one_pass(runtime=rt)  # ingest, then enqueue (executor=celery)
+        summary = await one_pass(runtime=rt)  # ingest, then enqueue (executor=celery): one batch task
         assert summary.enqueued == 3 and summary.results == []
         assert _wait_drafted(database_url, 3) == 3, (worker.args, worker.poll())
 
@@ -106,3 +106,15 @@ async def test_worker_drafts_enqueued_messages_once(worker: subprocess.Popen[byt
         assert first["outcome"] == Outcome.DRAFTED
         assert second["outcome"] == Outcome.NOT_CLAIMED
         assert len(list((root / ".Drafts" / "cur").iterdir())) == 4
+
+        # a batch task drafts its messages together; delivered again, it posts nothing new
+        for i in range(3):
+            (root / "new" / f"b{i}").write_bytes(make_email(body=f"Status ordre NK20412{i}?"))
+        await ingest(runtime=rt)
+        pks = await rt.messages.pending_ids(mailbox="ops", max_attempts=5)
+        assert len(pks) == 3
+        batch = rt.celery.send_task(PROCESS_MESSAGES, args=[pks]).get(timeout=60)
+        again = rt.celery.send_task(PROCESS_MESSAGES, args=[pks]).get(timeout=60)
+        assert [r["message_pk"] for r in batch] == pks and {r["outcome"] for r in batch} == {Outcome.DRAFTED}
+        assert {r["outcome"] for r in again} == {Outcome.NOT_CLAIMED}
+        assert len(list((root / ".Drafts" / "cur").iterdir())) == 7
