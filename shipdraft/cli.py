@@ -114,7 +114,8 @@ async def _run(*, settings: Settings, once: bool) -> int:
         embedder = runtime.threads.embedder
         print(f"shipdraft: database: {where}; drafter: {runtime.config.drafter}; "
               f"similar threads: {embedder.name if embedder else 'full-text search only'}; "
-              f"executor: {settings.executor.value}", flush=True)
+              f"executor: {settings.executor.value}"
+              + (f" ({settings.processes} processes)" if runtime.helpers is not None else ""), flush=True)
 
         def on_result(result: object) -> None:
             print(format_result(result), flush=True)  # type: ignore[arg-type]

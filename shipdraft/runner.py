@@ -29,6 +29,7 @@ from worker.app import PROCESS_MESSAGES
 log = logging.getLogger(__name__)
 INGEST_BATCH = 200  # messages per ingest transaction
 INGEST_BATCH_BYTES = 32 * 1024 * 1024  # and at most this much raw mail
+PENDING_PAGE = 1000  # claimable ids read at once by process_pending
 
 
 class PassSummary(BaseModel):
@@ -75,20 +76,47 @@ async def ingest(*, runtime: Runtime) -> tuple[int, int]:
 
 async def process_pending(*, runtime: Runtime, on_result: Callable[[ProcessResult], None],
                           shard: tuple[int, int] = (0, 1)) -> list[ProcessResult]:
-    """Process the claimable messages of the mailbox (of one ``shard``), ``concurrency`` at a time."""
-    ids = await runtime.messages.pending_ids(mailbox=runtime.config.name, max_attempts=runtime.settings.max_attempts,
-                                             shard=shard)
+    """Process the claimable messages of the mailbox (of one ``shard``), ``concurrency`` at a time.
+
+    Ids are read in pages of ``PENDING_PAGE``, oldest first; the next page is read as soon as the last
+    message of the current one has started, so a backlog longer than a page never waits for a page's
+    slowest message. Each message is tried once per call (keyset paging: a message that fails now is
+    retried by a later pass). Every message is run to its end even when another raised; then the first
+    exception is raised.
+    """
     gate = asyncio.Semaphore(runtime.settings.concurrency)
+    started: list[asyncio.Task[ProcessResult]] = []
 
     async def one(pk: int) -> ProcessResult:
-        async with gate:
+        try:
             result = await process_message(message_pk=pk, store=runtime.messages, mailbox=runtime.provider,
                                            deps=runtime.deps)
+        finally:
+            gate.release()
         if result.outcome != Outcome.NOT_CLAIMED:
             on_result(result)
         return result
 
-    return list(await asyncio.gather(*(one(pk) for pk in ids)))
+    after = 0
+    try:
+        while True:
+            ids = await runtime.messages.pending_ids(mailbox=runtime.config.name,
+                                                     max_attempts=runtime.settings.max_attempts,
+                                                     shard=shard, after=after, limit=PENDING_PAGE)
+            if not ids:
+                break
+            after = ids[-1]
+            for pk in ids:
+                await gate.acquire()
+                started.append(asyncio.create_task(one(pk)))
+    finally:
+        unfinished = [task for task in started if not task.done()]
+        if unfinished:
+            await asyncio.wait(unfinished)
+    for task in started:
+        if not task.cancelled() and (error := task.exception()) is not None:
+            raise error
+    return [task.result() for task in started if not task.cancelled()]
 
 
 async def draft_pending(*, runtime: Runtime, on_result: Callable[[ProcessResult], None]) -> list[ProcessResult]:

@@ -136,8 +136,8 @@ class MessageRepository:
             return {r["provider_key"] for r in await cur.fetchall()}
 
     async def pending_ids(self, *, mailbox: str, max_attempts: int, limit: int = 1000,
-                          shard: tuple[int, int] = (0, 1)) -> list[int]:
-        """Claimable message ids, oldest first; ``shard=(k, n)`` keeps only ids with ``id % n == k``.
+                          shard: tuple[int, int] = (0, 1), after: int = 0) -> list[int]:
+        """Claimable message ids above ``after``, oldest first; ``shard=(k, n)`` keeps only ids with ``id % n == k``.
 
         Processes that draft side by side each take their own shard, so none tries to claim another's messages.
         """
@@ -148,8 +148,9 @@ class MessageRepository:
             await cur.execute(
                 f"SELECT m.id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
                 f"WHERE b.name = %(mailbox)s AND {_CLAIMABLE} AND m.id %% %(count)s = %(index)s "
-                f"ORDER BY m.id LIMIT %(limit)s",
-                {"mailbox": mailbox, "max_attempts": max_attempts, "limit": limit, "count": count, "index": index},
+                f"AND m.id > %(after)s ORDER BY m.id LIMIT %(limit)s",
+                {"mailbox": mailbox, "max_attempts": max_attempts, "limit": limit, "count": count, "index": index,
+                 "after": after},
             )
             return [int(r["id"]) for r in await cur.fetchall()]
 
