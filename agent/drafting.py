@@ -165,9 +165,14 @@ class TemplateDrafter:
     name = "template"
 
     def __init__(self) -> None:
+        # auto_reload off: the template versions recorded with each draft are read here once, so an edited
+        # template takes effect (with its new version) when the process restarts, never half-way; and no
+        # render stats the included files again
         env = SandboxedEnvironment(loader=PackageLoader("prompts", "templates"), undefined=StrictUndefined,
-                                   autoescape=False, trim_blocks=True, lstrip_blocks=True)
+                                   autoescape=False, trim_blocks=True, lstrip_blocks=True, auto_reload=False)
         self._compiled = {lang: env.get_template(f"reply.{lang}.j2") for lang in TEMPLATE_LANGUAGES}
+        for lang in TEMPLATE_LANGUAGES:  # compiled now, not by the first draft that includes it
+            env.get_template(f"shipment.{lang}.j2")
         self._versions = {
             lang: template_version(name=f"reply.{lang}", parts=(f"reply.{lang}.j2", f"shipment.{lang}.j2"))
             for lang in TEMPLATE_LANGUAGES
