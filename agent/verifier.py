@@ -440,10 +440,20 @@ def normalized_dates(text: str) -> list[tuple[int, int, str]]:
     return sorted(out)
 
 
+def _scanned(text: str) -> tuple[tuple[ClaimKind, str, int, int, object], ...]:
+    return tuple(_scan(text))
+
+
+# Template and signature sentences recur in every draft ("Thank you for your email.", the sign-off): a short
+# sentence is scanned once per process. The values are never mutated by the callers.
+_scanned_cached = functools.lru_cache(maxsize=8192)(_scanned)
+
+
 def claims(*, text: str, grounding: Grounding) -> list[Claim]:
     """Every claim in ``text`` with whether it is supported."""
     out = []
-    for kind, raw, start, end, value in _scan(text):
+    found = _scanned_cached(text) if len(text) <= _CACHED_TEXT_CHARS else _scan(text)
+    for kind, raw, start, end, value in found:
         ok, reason = grounding.supports(kind, raw, value)
         out.append(Claim(kind=kind, text=raw, start=start, end=end, supported=ok, reason="" if ok else reason))
     return sorted(out, key=lambda c: c.start)

@@ -43,3 +43,17 @@ def test_a_line_too_long_for_smtp_is_quoted_printable_and_the_note_has_no_recipi
     assert msg["Content-Transfer-Encoding"] == "quoted-printable" and msg.get_content() == body
     assert all(len(line) <= 998 for line in raw.split(b"\n"))
     assert msg[NOTE_HEADER] == "d-1" and not any(msg[h] for h in ("To", "Cc", "Bcc"))
+
+
+def test_the_fast_header_path_writes_what_compat32_writes() -> None:
+    import email.policy
+    import random
+
+    from connectors.mail.compose import _POLICY
+
+    rng = random.Random(20261206)
+    alphabet = "ab cd\t<>@.,;:-=_!\"'()  æ"
+    for _ in range(20_000):
+        value = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 100)))
+        name = rng.choice(["To", "Subject", "References", "X-Shipdraft-Draft-Id"])
+        assert _POLICY.fold_binary(name, value) == email.policy.compat32.fold_binary(name, value), (name, value)
