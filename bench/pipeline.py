@@ -483,6 +483,17 @@ async def latency_runtime(runtime: Runtime, *, max_connections: int | None) -> A
             await c.aclose()
 
 
+@contextlib.asynccontextmanager
+async def helper_runtime(runtime: Runtime, *, latency: bool, max_connections: int | None) -> AsyncIterator[Runtime]:
+    """A helper's runtime as the runner's: latencies applied, the embedding model loaded before the clock runs."""
+    async with contextlib.AsyncExitStack() as stack:
+        if latency:
+            runtime = await stack.enter_async_context(latency_runtime(runtime, max_connections=max_connections))
+        if runtime.threads.embedder is not None:  # the runner's model was loaded by index_history
+            await runtime.threads.embedder.embed(texts=["warm-up"])
+        yield runtime
+
+
 def helper_cpu_seconds(*, server: ServerCpu) -> float:
     """CPU seconds of this process's live child processes (drafting helpers), PostgreSQL's excluded."""
     skip = server.pids()
@@ -516,11 +527,12 @@ async def run_scenario(*, spec: ScenarioSpec, admin_url: str, template: str, wor
             await demo.index_history(mailbox=base.config.name, threads=base.threads)
             timed = TimedMailbox(inner=base.provider)
             runtime = dataclasses.replace(base, provider=timed)
-            customize = None
             if spec.latency:
-                customize = functools.partial(latency_runtime, max_connections=per_process["connectors"])
-                runtime = await stack.enter_async_context(customize(runtime))
+                runtime = await stack.enter_async_context(
+                    latency_runtime(runtime, max_connections=per_process["connectors"]))
             if n > 1:  # the same helpers open_runtime would make, with the scenario's latencies applied in each
+                customize = functools.partial(helper_runtime, latency=spec.latency,
+                                              max_connections=per_process["connectors"])
                 helpers = DraftingProcesses(settings=settings, database_url=url, processes=n, customize=customize)
                 runtime = dataclasses.replace(runtime, helpers=helpers)
             root: Path = runtime.provider.root  # type: ignore[attr-defined]
@@ -529,7 +541,7 @@ async def run_scenario(*, spec: ScenarioSpec, admin_url: str, template: str, wor
             progress(f"[{spec.name}] {emails} emails in {root / 'new'}; {n} process(es), each: concurrency "
                      f"{per_process['concurrency']}, db pool {per_process['pool']}, connector pool "
                      f"{per_process['connectors'] or 'default'}")
-            if helpers is not None:  # start the helpers and open their runtimes before the clock starts
+            if helpers is not None:  # start the helpers, open their runtimes, load their models: before the clock
                 await helpers.process_pending(runtime=runtime, on_result=lambda r: None)
 
             results: list[ProcessResult] = []
