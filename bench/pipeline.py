@@ -176,14 +176,20 @@ class ServerCpu:
         if self._proc is None:
             return 0.0
         t = self._proc.cpu_times()
-        total = t.user + t.system + t.children_user + t.children_system  # children_*: exited backends
-        for child in self._proc.children(recursive=True):
-            try:
-                c = child.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += c.user + c.system
-        return total
+        exited = t.children_user + t.children_system  # backends that ended
+        return t.user + t.system + exited + live_cpu_seconds(self._proc.children(recursive=True))
+
+
+def live_cpu_seconds(processes: list[psutil.Process]) -> float:
+    """User + system CPU seconds of these processes; one that ended meanwhile counts 0."""
+    total = 0.0
+    for process in processes:
+        try:
+            t = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system
+    return total
 
 
 # ---------------------------------------------------------------------------------------------- generated emails
@@ -497,16 +503,7 @@ async def helper_runtime(runtime: Runtime, *, latency: bool, max_connections: in
 def helper_cpu_seconds(*, server: ServerCpu) -> float:
     """CPU seconds of this process's live child processes (drafting helpers), PostgreSQL's excluded."""
     skip = server.pids()
-    total = 0.0
-    for child in psutil.Process().children(recursive=True):
-        if child.pid in skip:
-            continue
-        try:
-            t = child.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += t.user + t.system
-    return total
+    return live_cpu_seconds([c for c in psutil.Process().children(recursive=True) if c.pid not in skip])
 
 
 async def run_scenario(*, spec: ScenarioSpec, admin_url: str, template: str, work: Path, world: World,
