@@ -18,7 +18,6 @@ finish and then shuts the helpers down, closing their runtimes.
 from __future__ import annotations
 
 import asyncio
-import logging
 import multiprocessing
 import queue
 import signal
@@ -40,7 +39,6 @@ if TYPE_CHECKING:
 
     from shipdraft.wiring import Runtime
 
-log = logging.getLogger(__name__)
 # Applied to each helper's runtime after it is opened (module-level, so it can be sent to a spawned process):
 # the benchmark wraps connectors and drafter in simulated latencies this way.
 Customize = Callable[["Runtime"], AbstractAsyncContextManager["Runtime"]]
@@ -170,21 +168,17 @@ async def _open(*, settings: Settings, customize: Customize | None) -> AsyncIter
                 yield custom
 
 
-def _run_shard(shard: int, count: int) -> int:
+def _run_shard(shard: int, count: int) -> None:
     """One pass over shard ``shard`` of ``count``; each result goes to the runner's queue, then a final marker."""
     from shipdraft.runner import process_pending
 
     assert _helper is not None and _results is not None, "not started by DraftingProcesses"
     helper, results = _helper, _results
-    sent = 0
 
     def send(result: ProcessResult) -> None:
-        nonlocal sent
         results.put((shard, result.model_dump_json()))
-        sent += 1
 
     try:
         helper.run(process_pending(runtime=helper.runtime(), on_result=send, shard=(shard, count)))
     finally:
         results.put((shard, None))
-    return sent

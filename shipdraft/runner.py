@@ -3,7 +3,8 @@
 One pass: every new message in the mailbox is stored (then acknowledged to
 the provider), every claimable message is processed — inline, at most
 ``concurrency`` at once in each of ``processes`` processes, or handed to
-Celery workers — and sent replies are matched to drafts. ``run`` repeats passes until its stop event is set.
+Celery workers — and sent replies are matched to drafts. ``run`` repeats
+passes until its stop event is set.
 """
 
 from __future__ import annotations
