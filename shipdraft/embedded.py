@@ -23,6 +23,6 @@ def start_embedded(*, data_dir: Path) -> tuple[str, Any]:
     pgdata = (data_dir / "pgdata").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
-    server.psql("CREATE EXTENSION IF NOT EXISTS vector;")
+    server.psql("SET client_min_messages TO warning; CREATE EXTENSION IF NOT EXISTS vector;")  # no NOTICE on reruns
     log.info("embedded PostgreSQL ready", extra={"pgdata": str(pgdata)})
     return server.get_uri(), server
