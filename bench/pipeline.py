@@ -653,7 +653,19 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def report(*, runs: list[Figures], server: ServerCpu) -> None:
+def calibration_ms() -> float:
+    """CPU ms of a fixed pure-Python loop: a rough hint of this machine's speed at the moment.
+
+    The project's machine varies by up to 2x from one minute to the next; the loop runs on one core alone,
+    so it does not track how the two cores behave under the benchmark's load. Printed with every report.
+    """
+    start, x = time.process_time(), 0
+    for i in range(3_000_000):
+        x += i * i % 7
+    return 1000 * (time.process_time() - start)
+
+
+def report(*, runs: list[Figures], server: ServerCpu, calibration: tuple[float, float]) -> None:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
     print()
     print(f"shipdraft pipeline benchmark — {platform.python_implementation()} {platform.python_version()}, "
@@ -667,6 +679,9 @@ def report(*, runs: list[Figures], server: ServerCpu) -> None:
     )
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     print(f"load average at the end (1/5/15 min): {load}  (above {cores} means other work shared the cores)")
+    print(f"machine speed, CPU ms of a fixed single-thread loop before / after: {calibration[0]:.0f} / "
+          f"{calibration[1]:.0f}  (lower is faster; 207-840 seen on the project's machine; a rough hint only: "
+          "compare figures run back to back)")
     print(" ".join(f"{t:<{w}}" if i == 0 else f"{t:>{w}}" for i, (t, _, w) in enumerate(columns)))
     print(" ".join(f"{t:<{w}}" if i == 0 else f"{t:>{w}}" for i, (_, t, w) in enumerate(columns)))
     print("-" * (sum(w for _, _, w in columns) + len(columns) - 1))
@@ -789,12 +804,13 @@ async def main_async(args: argparse.Namespace) -> list[Figures]:
                                       db_pool_size=args.latency_pool, connector_connections=args.latency_pool,
                                       latency=True, processes=args.latency_processes))
         runs = []
+        before = calibration_ms()
         for spec in specs:
             runs.append(await run_scenario(spec=spec, admin_url=admin_url, template=template, work=work,
                                            world=world, emails=args.emails, seed=args.seed, server=server,
                                            profile=args.profile))
         drop_database(admin_url=admin_url, name=template)
-        report(runs=runs, server=server)
+        report(runs=runs, server=server, calibration=(before, calibration_ms()))
         return runs
     finally:
         if handle is not None:
