@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from agent.drafting import DraftRequest
+from agent.embeddings import EmbedderKind
 from agent.models import Draft
 from agent.pipeline import Outcome, ProcessResult
 from shipdraft import demo
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.anyio
 
 def _settings(settings: Settings, processes: int) -> Settings:
     # the deterministic embedder keeps each helper's start-up short; the local model is tested elsewhere
-    return settings.model_copy(update={"processes": processes, "embedder": "deterministic"})
+    return settings.model_copy(update={"processes": processes, "embedder": EmbedderKind.DETERMINISTIC})
 
 
 def _helpers() -> set[int]:
@@ -132,3 +133,23 @@ async def test_ingest_stays_in_the_runner(settings: Settings, database_url: str)
         (runtime.provider.root / "new" / "one").write_bytes(make_email())  # type: ignore[attr-defined]
         assert await ingest(runtime=runtime) == (1, 0)
         assert runtime.helpers is not None and runtime.helpers._executor is None  # started by drafting only
+
+
+async def test_a_helper_that_cannot_open_its_runtime_fails_the_pass_with_the_reason(
+        runtime: Runtime, settings: Settings) -> None:
+    # the helper is pointed at a port where nothing listens; the runner's own shard is drafted regardless
+    helpers = DraftingProcesses(settings=_settings(settings, 2), database_url="postgresql://x@127.0.0.1:9/none",
+                                processes=2)
+    root: Path = runtime.provider.root  # type: ignore[attr-defined]
+    for n in range(4):
+        (root / "new" / f"m{n}").write_bytes(make_email(message_id=f"<r{n}@hansen-mobler.example>"))
+    await ingest(runtime=runtime)
+    seen: list[ProcessResult] = []
+    try:
+        with pytest.raises(HelperProcessError, match=r"127\.0\.0\.1") as failed:
+            await helpers.process_pending(runtime=dataclasses.replace(runtime, helpers=helpers),
+                                          on_result=seen.append)
+    finally:
+        helpers.close()
+    assert "shard(s) 1" in str(failed.value)
+    assert seen and {r.message_pk % 2 for r in seen} == {0}  # shard 0 was drafted; shard 1 waits for a pass

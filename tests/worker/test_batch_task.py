@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from agent.drafting import DraftRequest
+from agent.embeddings import EmbedderKind
 from agent.models import Draft
 from agent.pipeline import Outcome
 from shipdraft.runner import ingest
@@ -46,7 +47,7 @@ def test_a_batch_is_drafted_concurrently_and_only_once(settings: Settings, datab
 
     @asynccontextmanager
     async def opened() -> AsyncIterator[Runtime]:
-        async with open_runtime(settings=settings.model_copy(update={"concurrency": 3, "embedder": "none"}),
+        async with open_runtime(settings=settings.model_copy(update={"concurrency": 3, "embedder": EmbedderKind.NONE}),
                                 database=Database(url=database_url, embedded=None)) as runtime:
             gauge.append(_GaugedDrafter(runtime.deps.drafter))
             yield dataclasses.replace(runtime, deps=dataclasses.replace(runtime.deps, drafter=gauge[0]))
