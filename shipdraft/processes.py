@@ -63,6 +63,7 @@ class DraftingProcesses:
         self._context = multiprocessing.get_context("spawn")  # no forked copies of pools, sockets and threads
         self._executor: ProcessPoolExecutor | None = None
         self._queue: Any = None
+        self._passes = 0  # numbers each pass, so a result left over from an interrupted pass is never taken
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -80,12 +81,17 @@ class DraftingProcesses:
         count = self.processes
         executor = self._pool()
         results_queue = self._queue
-        helpers = {k: asyncio.wrap_future(executor.submit(_run_shard, k, count)) for k in range(1, count)}
+        self._passes += 1
+        this_pass = self._passes
+        helpers = {k: asyncio.wrap_future(executor.submit(_run_shard, this_pass, k, count))
+                   for k in range(1, count)}
         remote: list[ProcessResult] = []
         finished: set[int] = set()
 
-        def collect(item: tuple[int, str | None]) -> None:
-            shard, payload = item
+        def collect(item: tuple[int, int, str | None]) -> None:
+            pass_no, shard, payload = item
+            if pass_no != this_pass:  # from a pass that was cancelled while its helpers ran on
+                return
             if payload is None:  # the helper's last word for this pass: every result of its shard came before
                 finished.add(shard)
                 return
@@ -168,7 +174,7 @@ async def _open(*, settings: Settings, customize: Customize | None) -> AsyncIter
                 yield custom
 
 
-def _run_shard(shard: int, count: int) -> None:
+def _run_shard(pass_no: int, shard: int, count: int) -> None:
     """One pass over shard ``shard`` of ``count``; each result goes to the runner's queue, then a final marker."""
     from shipdraft.runner import process_pending
 
@@ -176,9 +182,9 @@ def _run_shard(shard: int, count: int) -> None:
     helper, results = _helper, _results
 
     def send(result: ProcessResult) -> None:
-        results.put((shard, result.model_dump_json()))
+        results.put((pass_no, shard, result.model_dump_json()))
 
     try:
         helper.run(process_pending(runtime=helper.runtime(), on_result=send, shard=(shard, count)))
     finally:
-        results.put((shard, None))
+        results.put((pass_no, shard, None))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 import multiprocessing
@@ -153,3 +154,55 @@ async def test_a_helper_that_cannot_open_its_runtime_fails_the_pass_with_the_rea
         helpers.close()
     assert "shard(s) 1" in str(failed.value)
     assert seen and {r.message_pk % 2 for r in seen} == {0}  # shard 0 was drafted; shard 1 waits for a pass
+
+
+class _SlowDrafter:
+    def __init__(self, *, inner: object) -> None:
+        self.name = "slow"
+        self._inner = inner
+
+    async def draft(self, *, request: DraftRequest) -> Draft:
+        await asyncio.sleep(1.0)
+        return await self._inner.draft(request=request)  # type: ignore[attr-defined, no-any-return]
+
+
+@asynccontextmanager
+async def slow_drafts(runtime: Runtime) -> AsyncIterator[Runtime]:
+    drafter = _SlowDrafter(inner=runtime.deps.drafter)
+    yield dataclasses.replace(runtime, deps=dataclasses.replace(runtime.deps, drafter=drafter))
+
+
+async def test_a_cancelled_pass_leaves_nothing_for_the_next_one(runtime: Runtime, settings: Settings,
+                                                                database_url: str) -> None:
+    helpers = DraftingProcesses(settings=_settings(settings, 2), database_url=database_url, processes=2,
+                                customize=slow_drafts)
+    rt = dataclasses.replace(runtime, helpers=helpers)
+    root: Path = runtime.provider.root  # type: ignore[attr-defined]
+
+    def deliver(names: range) -> None:
+        for n in names:
+            (root / "new" / f"m{n}").write_bytes(make_email(message_id=f"<c{n}@hansen-mobler.example>"))
+
+    try:
+        deliver(range(4))
+        await ingest(runtime=rt)
+        first = asyncio.ensure_future(helpers.process_pending(runtime=rt, on_result=lambda r: None))
+        for _ in range(1000):  # until the helper has claimed a message of its shard
+            if _count(database_url, "SELECT count(*) FROM messages WHERE state = 'processing' AND id % 2 = 1"):
+                break
+            await asyncio.sleep(0.02)
+        first.cancel()  # the helper's pass goes on; its results must not be taken for the next pass
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        deliver(range(4, 8))
+        await ingest(runtime=rt)
+        second = await helpers.process_pending(runtime=rt, on_result=lambda r: None)
+    finally:
+        helpers.close()
+    with psycopg.connect(database_url) as conn:
+        newer = {r[0] for r in conn.execute("SELECT id FROM messages WHERE provider_key LIKE 'm%' "
+                                           "ORDER BY id OFFSET 4").fetchall()}
+    assert {r.message_pk for r in second if r.outcome == Outcome.DRAFTED} <= newer, second
+    assert {r.message_pk for r in second if r.outcome == Outcome.DRAFTED} >= {pk for pk in newer if pk % 2 == 1}
+    assert _count(database_url, "SELECT count(*) FROM drafts") == _count(
+        database_url, "SELECT count(DISTINCT message_id) FROM drafts")
