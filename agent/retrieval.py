@@ -54,7 +54,7 @@ class SearchSettings(BaseModel):
     ef_search: int = Field(default=100, ge=1, le=1000, description="HNSW search breadth (pgvector hnsw.ef_search)")
     max_text_terms: int = Field(default=16, ge=1, le=64, description="query words sent to full-text search")
     text_row_budget: int = Field(
-        default=2000, ge=10,
+        default=1000, ge=10,
         description="full-text search ranks about this many rows at most: the commonest query words are dropped "
                     "(by the planner's word statistics) until the estimate fits",
     )
