@@ -179,6 +179,25 @@ class ServerCpu:
         exited = t.children_user + t.children_system  # backends that ended
         return t.user + t.system + exited + live_cpu_seconds(self._proc.children(recursive=True))
 
+    def by_kind(self) -> Counter[str]:
+        """CPU seconds per kind of server process: "backend" (sessions) or its title ("walwriter", ...)."""
+        out: Counter[str] = Counter()
+        if self._proc is None:
+            return out
+        t = self._proc.cpu_times()
+        out["postmaster"] += t.user + t.system
+        out["exited processes"] += t.children_user + t.children_system
+        for child in self._proc.children(recursive=True):
+            try:
+                title, cpu = " ".join(child.cmdline()), child.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            kind = title.removeprefix("postgres: ").strip()
+            if "[local]" in kind or "127.0.0.1" in kind or "idle" in kind:
+                kind = "backend"
+            out[kind.split(" for ")[0]] += cpu.user + cpu.system
+        return out
+
 
 def live_cpu_seconds(processes: list[psutil.Process]) -> float:
     """User + system CPU seconds of these processes; one that ended meanwhile counts 0."""
@@ -391,6 +410,7 @@ class Figures:
     process_s: float = 0.0
     python_cpu_s: float = 0.0
     postgres_cpu_s: float | None = None
+    postgres_cpu_by_kind: dict[str, float] = dataclasses.field(default_factory=dict)
     outcomes: Counter[str] = dataclasses.field(default_factory=Counter)
     withheld: int = 0
     draft_files: int = 0
@@ -544,7 +564,7 @@ async def run_scenario(*, spec: ScenarioSpec, admin_url: str, template: str, wor
             results: list[ProcessResult] = []
             profiler = cProfile.Profile() if profile else None
             cpu0 = time.process_time() + helper_cpu_seconds(server=server)
-            srv0, t0 = server.seconds(), time.perf_counter()
+            kinds0, srv0, t0 = server.by_kind(), server.seconds(), time.perf_counter()
             if profiler:
                 profiler.enable()
             stored, duplicates = await ingest(runtime=runtime)
@@ -574,6 +594,9 @@ async def run_scenario(*, spec: ScenarioSpec, admin_url: str, template: str, wor
             figures.ingest_s, figures.process_s = t1 - t0, t2 - t1
             figures.python_cpu_s = cpu1 - cpu0
             figures.postgres_cpu_s = (srv1 - srv0) if server.available else None
+            kinds = server.by_kind()
+            kinds.subtract(kinds0)
+            figures.postgres_cpu_by_kind = {k: v for k, v in kinds.items() if v > 0.0005 * emails}
             figures.outcomes = Counter(r.outcome.value for r in results)
             figures.withheld = sum(1 for r in results if r.withheld)
             figures.mailbox_seconds = dict(timed.seconds)
@@ -712,6 +735,10 @@ def report(*, runs: list[Figures], server: ServerCpu, calibration: tuple[float, 
         waits = ", ".join(f"{k} pool: {q} requests queued, {ms / 1000:.1f} s waited in total"
                           for k, (q, ms) in f.pool_waits.items())
         print(f"[{f.scenario}] {waits}")
+        if f.postgres_cpu_by_kind:
+            print(f"[{f.scenario}] PostgreSQL CPU ms/email by process: " + ", ".join(
+                f"{k} {1000 * v / f.emails:.2f}" for k, v in sorted(f.postgres_cpu_by_kind.items(),
+                                                                    key=lambda kv: -kv[1])))
         if f.pass_errors:
             print(f"[{f.scenario}] {len(f.pass_errors)} processing pass(es) failed and were retried: "
                   + "; ".join(sorted(set(f.pass_errors))))
