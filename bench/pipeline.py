@@ -596,7 +596,7 @@ async def run_scenario(*, spec: ScenarioSpec, admin_url: str, template: str, wor
             figures.postgres_cpu_s = (srv1 - srv0) if server.available else None
             kinds = server.by_kind()
             kinds.subtract(kinds0)
-            figures.postgres_cpu_by_kind = {k: v for k, v in kinds.items() if v > 0.0005 * emails}
+            figures.postgres_cpu_by_kind = {k: v for k, v in kinds.items() if v > 0.00001 * emails}
             figures.outcomes = Counter(r.outcome.value for r in results)
             figures.withheld = sum(1 for r in results if r.withheld)
             figures.mailbox_seconds = dict(timed.seconds)
