@@ -703,7 +703,7 @@ def report(*, runs: list[Figures], server: ServerCpu, calibration: tuple[float, 
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     print(f"load average at the end (1/5/15 min): {load}  (above {cores} means other work shared the cores)")
     print(f"machine speed, CPU ms of a fixed single-thread loop before / after: {calibration[0]:.0f} / "
-          f"{calibration[1]:.0f}  (lower is faster; 207-840 seen on the project's machine; a rough hint only: "
+          f"{calibration[1]:.0f}  (lower is faster; 129-840 seen on the project's machines; a rough hint only: "
           "compare figures run back to back)")
     print(" ".join(f"{t:<{w}}" if i == 0 else f"{t:>{w}}" for i, (t, _, w) in enumerate(columns)))
     print(" ".join(f"{t:<{w}}" if i == 0 else f"{t:>{w}}" for i, (_, t, w) in enumerate(columns)))
