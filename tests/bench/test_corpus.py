@@ -1,4 +1,4 @@
-"""The retrieval benchmark's synthetic corpus: deterministic, and the calibrated one looks like real embeddings.
+"""bench/corpus.py, the retrieval benchmark's synthetic threads: deterministic; the calibrated ones look real.
 
 The reference figures are ``python bench/retrieval.py --calibrate`` for the local model's vectors of the
 project's 353 real texts (docs/benchmarks.md); the model itself is not loaded here.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.retrieval import Corpus, CorpusKind, neighbour_statistics
+from bench.corpus import Corpus, CorpusKind, neighbour_statistics
 
 REAL = {"cos_nn1": 0.727, "cos_nn10": 0.552, "cos_any_mean": 0.264, "cos_any_std": 0.159, "lid_median": 12.5}
 
