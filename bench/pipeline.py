@@ -180,7 +180,11 @@ class ServerCpu:
         return t.user + t.system + exited + live_cpu_seconds(self._proc.children(recursive=True))
 
     def by_kind(self) -> Counter[str]:
-        """CPU seconds per kind of server process: "backend" (sessions) or its title ("walwriter", ...)."""
+        """CPU seconds per kind of server process: "backend" (sessions) or its title ("walwriter", ...).
+
+        A process that ends between two readings moves its CPU to "exited processes", so one kind's difference
+        can be negative; the report leaves those out (the total, ``seconds``, is unaffected).
+        """
         out: Counter[str] = Counter()
         if self._proc is None:
             return out
